@@ -1,0 +1,13 @@
+"""Text and search: from a folder of archived news articles to quoted, dated answers.
+
+The data flow, one module per arrow::
+
+    ingest/  files -> Article          (decode, front matter, HTML or plain text)
+    chunk    Article -> Chunk          (paragraphs as the reader saw them)
+    analyse  text -> tokens            (jieba words and character bigrams)
+    index    Chunk -> tantivy index on disk, refreshed incrementally
+    query    question -> Query         (terms, dates, "latest")
+    search   Query -> Hit              (BM25, rerank, no-answer threshold)
+    answer   Hit -> Answer             (lead sentence, quotes, highlight spans)
+    engine   the one small API the bot and the CLI call
+"""
