@@ -14,7 +14,7 @@ Offsets and lengths of entities are in UTF-16 code units, like in the Bot API.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_MESSAGE_LENGTH = 4096
@@ -34,6 +34,7 @@ _SIMPLE_TAG_TYPES = {
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ASCII_SPACE = " \t\n\r\v\f"
+_ENTITY_RE = re.compile(r"&(?:#[xX]([0-9A-Fa-f]*)|#([0-9]*)|([A-Za-z]*))(;?)")
 _URL_SCHEMES = frozenset({"http", "https", "tg", "ton", "tonsite", "ftp"})
 
 
@@ -48,7 +49,6 @@ class _OpenTag:
     text_index: int
     argument: str = ""
     in_code: bool = False
-    attributes: dict[str, str] = field(default_factory=dict)
 
 
 def utf16_len(text: str) -> int:
@@ -73,7 +73,7 @@ def _decode_entity(text: str, pos: int, strict: bool) -> tuple[str, int] | None:
     Returns (character, position after the reference) or None if it is not one.
     In strict mode the terminating ';' is required.
     """
-    match = re.compile(r"&(?:#[xX]([0-9A-Fa-f]*)|#([0-9]*)|([A-Za-z]*))(;?)").match(text, pos)
+    match = _ENTITY_RE.match(text, pos)
     assert match is not None
     hex_digits, dec_digits, name, semicolon = match.groups()
     if strict and not semicolon:
@@ -96,7 +96,7 @@ def _decode_entity(text: str, pos: int, strict: bool) -> tuple[str, int] | None:
 def _escape_error(text: str, pos: int) -> EntityParseError:
     char = text[pos]
     if char == "&":
-        end = re.compile(r"&#?[0-9A-Za-z]*;?").match(text, pos).end()
+        end = _ENTITY_RE.match(text, pos).end()
         return EntityParseError(
             f'Unsupported HTML entity "{text[pos:end]}" at byte offset {_byte_offset(text, pos)}; '
             'a literal "&" must be escaped as "&amp;" (emulator strict mode)'
@@ -132,7 +132,7 @@ def _tg_user_id(url: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _parse_start_tag(html: str, begin: int) -> tuple[str, dict[str, str], int]:
+def _parse_start_tag(html: str, begin: int, strict: bool) -> tuple[str, dict[str, str], int]:
     """Parse ``<name attr=value ...>`` starting at ``html[begin] == '<'``.
 
     Returns (lower-case tag name, attributes, index just after '>').
@@ -189,12 +189,12 @@ def _parse_start_tag(html: str, begin: int) -> tuple[str, dict[str, str], int]:
         value: list[str] = []
         while i < n and html[i] != quote:
             if html[i] == "&":
-                decoded = _decode_entity(html, i, strict=_STRICT[0])
+                decoded = _decode_entity(html, i, strict)
                 if decoded is not None:
                     value.append(decoded[0])
                     i = decoded[1]
                     continue
-                if _STRICT[0]:
+                if strict:
                     raise _escape_error(html, i)
             value.append(html[i])
             i += 1
@@ -202,10 +202,6 @@ def _parse_start_tag(html: str, begin: int) -> tuple[str, dict[str, str], int]:
             raise EntityParseError(f"Unclosed start tag at byte offset {at}")
         i += 1
         attributes[attr_name] = "".join(value)
-
-
-# Strictness of the parse in progress (parse_html is synchronous, so no races).
-_STRICT = [True]
 
 
 def _tag_argument(name: str, attributes: dict[str, str], html: str, begin: int) -> str:
@@ -270,7 +266,6 @@ def parse_html(html: str, *, strict: bool = True) -> tuple[str, list[dict]]:
     Raises EntityParseError with Telegram's description on bad markup. The text is
     neither trimmed nor length-checked here (see ``finalize_text``).
     """
-    _STRICT[0] = strict
     out: list[str] = []
     utf16_offset = 0
     entities: list[dict] = []
@@ -318,7 +313,8 @@ def parse_html(html: str, *, strict: bool = True) -> tuple[str, list[dict]]:
             i = j + 1
             continue
 
-        name, attributes, i = _parse_start_tag(html, i)
+        begin = i
+        name, attributes, i = _parse_start_tag(html, begin, strict)
         in_code = any(t.name in ("code", "pre") for t in stack)
         if in_code and name in ("code", "pre") and stack[-1].name in ("code", "pre"):
             in_code = False  # <pre><code class="language-x"> is one entity
@@ -327,9 +323,8 @@ def parse_html(html: str, *, strict: bool = True) -> tuple[str, list[dict]]:
                 name=name,
                 utf16_offset=utf16_offset,
                 text_index=len("".join(out)),
-                argument=_tag_argument(name, attributes, html, i),
+                argument=_tag_argument(name, attributes, html, begin),
                 in_code=in_code,
-                attributes=attributes,
             )
         )
     if stack:

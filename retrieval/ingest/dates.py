@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
@@ -15,7 +15,7 @@ _TEXT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{
 def to_shanghai_day(moment: datetime) -> date:
     """The calendar day in Asia/Shanghai; a time without a zone is taken as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(SHANGHAI).date()
 
 

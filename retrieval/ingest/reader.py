@@ -93,7 +93,7 @@ def read_article(path: Path, corpus_root: Path) -> Article | SkippedFile:
         return SkippedFile(doc, str(error))
     try:
         article = parse_article_text(text, doc)
-    except Exception as error:  # noqa: BLE001 - one bad file must never stop the corpus
+    except Exception as error:
         return SkippedFile(doc, f"unparsable: {type(error).__name__}: {error}")
     if not article.paragraphs and not article.title:
         return SkippedFile(doc, "no article text found")

@@ -1,0 +1,1 @@
+"""Conversations: the Telegram bot, the local chat harness and the command line."""

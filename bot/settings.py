@@ -1,0 +1,66 @@
+"""Configuration from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+TOKEN_SHAPE = r"^\d{3,}:[A-Za-z0-9_-]{20,}$"
+
+
+class Settings(BaseSettings):
+    """Every setting the product reads; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
+    corpus_dir: Path = Field(default=REPOSITORY / "corpus", alias="NEWSQA_CORPUS_DIR")
+    index_dir: Path | None = Field(default=None, alias="NEWSQA_INDEX_DIR")
+    allowed_chats: list[int] = Field(default_factory=list, alias="NEWSQA_ALLOWED_CHATS")
+    webhook_url: str | None = Field(default=None, alias="NEWSQA_WEBHOOK_URL")
+    webhook_listen: str = Field(default="0.0.0.0", alias="NEWSQA_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, alias="NEWSQA_WEBHOOK_PORT", ge=1, le=65535)
+    questions_per_minute: int = Field(default=12, alias="NEWSQA_QUESTIONS_PER_MINUTE", ge=1)
+    max_concurrent_searches: int = Field(default=4, alias="NEWSQA_MAX_CONCURRENT_SEARCHES", ge=1)
+    quotes_per_page: int = Field(default=3, alias="NEWSQA_QUOTES_PER_PAGE", ge=1, le=10)
+    log_level: str = Field(default="INFO", alias="NEWSQA_LOG_LEVEL")
+
+    @field_validator("allowed_chats", mode="before")
+    @classmethod
+    def _split_chat_ids(cls, value: object) -> object:
+        """Accept "1,-100200" as well as a JSON list."""
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        """The index folder: NEWSQA_INDEX_DIR, else `.newsqa/index` beside the corpus."""
+        if self.index_dir is not None:
+            return self.index_dir
+        return self.corpus_dir.resolve().parent / ".newsqa" / f"index-{self.corpus_dir.resolve().name}"
+
+
+def settings_error_line(error: ValidationError) -> str:
+    """One clear line naming the variable that is wrong, never echoing its value."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]) if first.get("loc") else "configuration"
+    return f"configuration error: {name}: {first['msg']}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

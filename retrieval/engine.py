@@ -1,0 +1,74 @@
+"""The one small API that the bot and the command line call."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .answer import Answer, build_answer
+from .index import CorpusIndex, RefreshReport
+from .query import parse_question
+from .search import Hit, Searcher, SearchSettings
+
+MAX_QUESTION_CHARS = 500  # longer input is cut before analysis
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """What the corpus holds, for /start and the index summary."""
+
+    articles: int
+    passages: int
+    first_day: date | None
+    last_day: date | None
+    skipped: int
+
+
+class Engine:
+    """Opens (building or refreshing as needed) the index of a corpus and answers questions."""
+
+    def __init__(self, corpus_dir: Path, index_dir: Path, settings: SearchSettings | None = None,
+                 progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None) -> None:  # fmt: skip
+        if not corpus_dir.is_dir():
+            raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+        self.index = CorpusIndex(corpus_dir, index_dir)
+        self.last_report: RefreshReport | None = None
+        self._lock = threading.Lock()
+        if self.index.rebuilt or self.index.is_stale():
+            self.last_report = self.index.refresh(progress)
+        self.searcher = Searcher(self.index, settings)
+
+    def refresh(self, progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None) -> RefreshReport:
+        """Re-read new, changed and removed files; searches see the result at once."""
+        with self._lock:
+            report = self.index.refresh(progress)
+            self.searcher.reload()
+            self.last_report = report
+            return report
+
+    def search(self, question: str, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
+        query = parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
+        return self.searcher.search(query, k=k, per_article=per_article, latest=latest)
+
+    def answer(self, question: str, k: int = 3, per_article: int | None = None, latest: bool = False) -> Answer:
+        """Quotes for a question, best first; Answer.found is False for an honest no-answer."""
+        query = parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
+        hits = self.searcher.search(query, k=k, per_article=per_article, latest=latest)
+        return build_answer(question, hits, query.words + query.bigrams)
+
+    def stats(self) -> CorpusStats:
+        manifest = self.index.manifest
+        searcher = self.searcher
+        return CorpusStats(
+            articles=manifest.count("indexed"),
+            passages=searcher.searcher.num_docs,
+            first_day=date.fromordinal(searcher.first_day) if searcher.first_day else None,
+            last_day=date.fromordinal(searcher.last_day) if searcher.last_day else None,
+            skipped=manifest.count("skipped"),
+        )
+
+    def close(self) -> None:
+        self.index.close()

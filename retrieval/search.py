@@ -1,0 +1,208 @@
+"""Query to hits: BM25 candidates from tantivy, reranked, capped per article, or none at all.
+
+The no-answer rule: a passage is shown only when it contains the question's terms that
+carry at least `min_coverage` of the question's information, measured as IDF mass
+(averaged over words and character bigrams). A question about something the corpus never
+mentions ("比特币") fails this test everywhere, so the answer is an honest "no answer".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import tantivy
+
+from .analyse import normalise
+from .index import NO_DATE, CorpusIndex, passage_hash
+from .query import Query
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Ranking knobs; the defaults are the ones the evaluation harness chose."""
+
+    word_boost: float = 1.0
+    gram_boost: float = 0.6
+    title_boost: float = 0.4
+    candidates: int = 60
+    min_coverage: float = 0.55
+    date_boost: float = 0.6
+    recency_boost: float = 0.5
+    per_article: int = 2
+
+
+@dataclass
+class Hit:
+    """One passage that answers, with what the answer needs to quote and date it."""
+
+    doc: str
+    chunk: int
+    score: float
+    text: str
+    title: str
+    published: date | None
+    source: str
+    heading: str
+    coverage: float
+    terms: list[str] = field(default_factory=list)  # query terms found in the passage
+
+
+def _idf(doc_freq: int, total: int) -> float:
+    """BM25's IDF as tantivy and Lucene compute it."""
+    return math.log(1 + (total - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+class Searcher:
+    """Runs queries against one CorpusIndex."""
+
+    def __init__(self, index: CorpusIndex, settings: SearchSettings | None = None) -> None:
+        self.index = index
+        self.settings = settings or SearchSettings()
+        self.reload()
+
+    def reload(self) -> None:
+        """Pick up a refreshed index and its date range."""
+        self.searcher = self.index.searcher()
+        days = self.index.manifest.article_days()
+        self.first_day = min(days) if days else None
+        self.last_day = max(days) if days else None
+        self.years = sorted({date.fromordinal(day).year for day in days})
+
+    def _term_query(self, field_name: str, terms: list[str], boost: float) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        clauses = []
+        for term in dict.fromkeys(terms):
+            query = tantivy.Query.term_query(self.index.schema, field_name, term, index_option="freq")
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(query, boost)))
+        return clauses
+
+    def _text_query(self, query: Query) -> tantivy.Query | None:
+        s = self.settings
+        clauses = (
+            self._term_query("words", query.words, s.word_boost)
+            + self._term_query("grams", query.bigrams, s.gram_boost)
+            + self._term_query("title", query.words, s.title_boost)
+        )
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def date_ranges(self, query: Query) -> list[tuple[int, int]]:
+        """The question's dates as day-number ranges; a missing year comes from the corpus."""
+        ranges = []
+        for span in query.dates:
+            years = [span.year] if span.year else (self.years or [date.today().year])
+            for year in years:
+                try:
+                    start, end = span.resolve(year)
+                except ValueError:
+                    continue
+                ranges.append((start.toordinal(), end.toordinal()))
+        return ranges
+
+    def _candidates(self, text_query: tantivy.Query, ranges: list[tuple[int, int]]) -> dict[tuple[str, int], float]:
+        found: dict[tuple[str, int], float] = {}
+        queries = [(text_query, self.settings.candidates)]
+        for start, end in ranges:
+            in_range = tantivy.Query.range_query(
+                self.index.schema, "day", tantivy.FieldType.Integer, start - 1, end + 3
+            )
+            queries.append((tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, in_range)]), 20))
+        for tantivy_query, limit in queries:
+            for score, address in self.searcher.search(tantivy_query, limit, count=False).hits:
+                found[(address.segment_ord, address.doc)] = score  # type: ignore[index]
+        return found
+
+    def _weights(self, field_name: str, terms: list[str]) -> dict[str, float]:
+        total = max(self.searcher.num_docs, 1)
+        return {term: _idf(self.searcher.doc_freq(field_name, term), total) for term in dict.fromkeys(terms)}
+
+    def _date_factor(self, day: int, ranges: list[tuple[int, int]]) -> float:
+        if not ranges or day == NO_DATE:
+            return 1.0
+        if any(start <= day <= end for start, end in ranges):
+            return 1 + self.settings.date_boost
+        if any(start - 1 <= day <= end + 3 for start, end in ranges):
+            return 1 + self.settings.date_boost / 2
+        return 1.0
+
+    def _recency_factor(self, day: int) -> float:
+        if day == NO_DATE or self.first_day is None or self.last_day is None or self.last_day == self.first_day:
+            return 1.0
+        return 1 + self.settings.recency_boost * (day - self.first_day) / (self.last_day - self.first_day)
+
+    def search(self, query: Query, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
+        """Best passages for the query, at most `per_article` from one article; [] means no answer."""
+        text_query = self._text_query(query)
+        if text_query is None or self.searcher.num_docs == 0:
+            return []
+        per_article = per_article or self.settings.per_article
+        ranges = self.date_ranges(query)
+        word_weights = self._weights("words", query.words)
+        gram_weights = self._weights("grams", query.bigrams)
+        hits: list[Hit] = []
+        for address_key, score in self._candidates(text_query, ranges).items():
+            stored = self.searcher.doc(tantivy.DocAddress(*address_key))
+            text = stored.get_first("text") or ""
+            title = stored.get_first("article_title") or ""
+            heading = stored.get_first("heading") or ""
+            haystack = normalise(f"{title} {heading} {text}")
+            coverage, terms = _coverage(haystack, word_weights, gram_weights)
+            if coverage < self.settings.min_coverage:
+                continue
+            day = stored.get_first("day")
+            day = NO_DATE if day is None else int(day)
+            factor = self._date_factor(day, ranges)
+            if latest or query.wants_latest:
+                factor *= self._recency_factor(day)
+            hits.append(
+                Hit(
+                    doc=stored.get_first("doc") or "",
+                    chunk=int(stored.get_first("chunk") or 0),
+                    score=score * factor,
+                    text=text,
+                    title=title,
+                    published=None if day == NO_DATE else date.fromordinal(day),
+                    source=stored.get_first("source") or "",
+                    heading=heading,
+                    coverage=coverage,
+                    terms=terms,
+                )
+            )
+        if latest:
+            hits.sort(key=lambda hit: (hit.published or date.min, hit.score), reverse=True)
+        else:
+            hits.sort(key=lambda hit: hit.score, reverse=True)
+        return _diversify(hits, k, per_article)
+
+
+def _coverage(haystack: str, word_weights: dict[str, float], gram_weights: dict[str, float]) -> tuple[float, list[str]]:
+    """Share of the question's IDF mass found in the passage, and the words found."""
+    shares = []
+    found_words = [term for term in word_weights if term in haystack]
+    if word_weights:
+        shares.append(sum(word_weights[t] for t in found_words) / sum(word_weights.values()))
+    if gram_weights:
+        found_grams = [gram for gram in gram_weights if gram in haystack]
+        shares.append(sum(gram_weights[g] for g in found_grams) / sum(gram_weights.values()))
+    return (sum(shares) / len(shares) if shares else 0.0), found_words
+
+
+def _diversify(hits: list[Hit], k: int, per_article: int) -> list[Hit]:
+    """Keep the best hits, at most per_article per article, each passage once."""
+    chosen: list[Hit] = []
+    per_doc: dict[str, int] = {}
+    seen_passages: set[str] = set()
+    for hit in hits:
+        identity = passage_hash(hit.text)
+        if identity in seen_passages or per_doc.get(hit.doc, 0) >= per_article:
+            continue
+        seen_passages.add(identity)
+        per_doc[hit.doc] = per_doc.get(hit.doc, 0) + 1
+        chosen.append(hit)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def days_between(first: date, second: date) -> int:
+    return abs((first - second) // timedelta(days=1))
