@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TOKEN_SHAPE = r"^\d{3,}:[A-Za-z0-9_-]{20,}$"
@@ -20,7 +22,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
     corpus_dir: Path = Field(default=REPOSITORY / "corpus", alias="NEWSQA_CORPUS_DIR")
     index_dir: Path | None = Field(default=None, alias="NEWSQA_INDEX_DIR")
-    allowed_chats: list[int] = Field(default_factory=list, alias="NEWSQA_ALLOWED_CHATS")
+    allowed_chats: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="NEWSQA_ALLOWED_CHATS")
     webhook_url: str | None = Field(default=None, alias="NEWSQA_WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="NEWSQA_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="NEWSQA_WEBHOOK_PORT", ge=1, le=65535)
@@ -28,15 +30,32 @@ class Settings(BaseSettings):
     max_concurrent_searches: int = Field(default=4, alias="NEWSQA_MAX_CONCURRENT_SEARCHES", ge=1)
     quotes_per_page: int = Field(default=3, alias="NEWSQA_QUOTES_PER_PAGE", ge=1, le=10)
     log_level: str = Field(default="INFO", alias="NEWSQA_LOG_LEVEL")
+    example_questions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["4月6日上海召开了什么会议？", "月浦镇全员核酸检测人口有多少？"],
+        alias="NEWSQA_EXAMPLE_QUESTIONS",
+    )
 
     @field_validator("allowed_chats", mode="before")
     @classmethod
     def _split_chat_ids(cls, value: object) -> object:
         """Accept "1,-100200" as well as a JSON list."""
         if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("example_questions", mode="before")
+    @classmethod
+    def _split_examples(cls, value: object) -> object:
+        """Accept "问题一|问题二" as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split("|") if part.strip()]
         return value
 
     @field_validator("log_level")

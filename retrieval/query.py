@@ -15,6 +15,7 @@ _FULL_DATE = re.compile(rf"(?:(\d{{4}})\s*年\s*)?{_NUM}\s*月\s*{_NUM}\s*[日�
 _MONTH_PART = re.compile(rf"(?:(\d{{4}})\s*年\s*)?{_NUM}\s*月\s*(上旬|中旬|下旬|初|底|末)?")
 _YEAR_ONLY = re.compile(r"(?<!\d)(\d{4})\s*年(?!\s*\d{1,2}\s*月)")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_MONTH_PARTS = {"上旬": (1, 10), "初": (1, 10), "中旬": (11, 20), "下旬": (21, 31), "底": (21, 31), "末": (21, 31)}
 _LATEST = re.compile(r"最新|最近|近期|近来|这几天|latest|recent", re.IGNORECASE)
 
 
@@ -86,7 +87,7 @@ def extract_dates(text: str) -> tuple[list[DateSpan], str]:
         if not _valid(month):
             return match[0]
         part = match[3] or ""
-        first, last = {"上旬": (1, 10), "初": (1, 10), "中旬": (11, 20), "下旬": (21, 31), "底": (21, 31), "末": (21, 31)}.get(part, (1, 31))
+        first, last = _MONTH_PARTS.get(part, (1, 31))
         spans.append(DateSpan(month, first, month, last, year))
         return " "
 

@@ -106,7 +106,8 @@ class Searcher:
             in_range = tantivy.Query.range_query(
                 self.index.schema, "day", tantivy.FieldType.Integer, start - 1, end + 3
             )
-            queries.append((tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, in_range)]), 20))
+            both = [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, in_range)]
+            queries.append((tantivy.Query.boolean_query(both), 20))
         for tantivy_query, limit in queries:
             for score, address in self.searcher.search(tantivy_query, limit, count=False).hits:
                 found[(address.segment_ord, address.doc)] = score  # type: ignore[index]

@@ -17,8 +17,7 @@ def _looks_like_text(text: str) -> bool:
     bad = sum(
         1
         for ch in sample
-        if (unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\t\n\r\f")
-        or ch == "\ufffd"
+        if (unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\t\n\r\f") or ch == "\ufffd"
     )
     return bad / len(sample) < 0.01
 

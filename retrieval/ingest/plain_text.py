@@ -6,8 +6,10 @@ import re
 
 from ..model import Paragraph
 
-_TERMINAL = tuple("。！？!?；;…”」』）)】") + ("——",)
-_PAGE_MARK = re.compile(r"^[(（]\s*[上下]接第?\s*[一二三四五六七八九十\d]+\s*版\s*[)）]\s*|\s*[(（]\s*[上下]转第?\s*[一二三四五六七八九十\d]+\s*版\s*[)）]$")
+_TERMINAL = (*"。！？!?；;…”」』）)】", "——")
+_PAGE_NUMBER = r"第?\s*[一二三四五六七八九十\d]+\s*版"
+# "(上接第一版)" opening a continued paragraph, "(下转第二版)" closing one.
+_PAGE_MARK = re.compile(rf"^[(（]\s*[上下]接{_PAGE_NUMBER}\s*[)）]\s*|\s*[(（]\s*[上下]转{_PAGE_NUMBER}\s*[)）]$")
 # Photo captions and credits printed between paragraphs: "①……本报记者 张三摄", "制图：……".
 _CAPTION = re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩]|^(制图|摄影|图片|图)[:：]|摄$")
 _MAX_HEADING_CHARS = 40

@@ -1,0 +1,91 @@
+"""What a reader asking the bundled corpus gets back."""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.engine import Engine
+
+
+def test_meeting_on_april_6_is_quoted_with_its_date(bundled_engine: Engine) -> None:
+    hits = bundled_engine.search("4月6日上海召开了什么会议", k=3)
+    assert hits, "expected an answer"
+    meeting = [hit for hit in hits if "今天上午（4月6日），市委、市政府召开" in hit.text]
+    assert meeting, [hit.text[:40] for hit in hits]
+    assert meeting[0].published is not None and meeting[0].published.isoformat() == "2022-04-06"
+    assert hits[0].published.isoformat() == "2022-04-06"
+
+
+def test_responsibility_system_passage_is_top_and_dated_in_shanghai_time(bundled_engine: Engine) -> None:
+    hits = bundled_engine.search("包保责任制是怎么安排的", k=3)
+    assert "市级领导包保各区" in hits[0].text
+    # published Fri, 15 Apr 2022 23:22:12 GMT, which is the 16th in Shanghai
+    assert hits[0].published.isoformat() == "2022-04-16"
+
+
+def test_plain_text_article_answers_with_rejoined_lines(bundled_engine: Engine) -> None:
+    hits = bundled_engine.search("月浦镇全员核酸检测人口有多少", k=3)
+    assert "近17万人" in hits[0].text
+    assert hits[0].doc.startswith("002_")
+    assert hits[0].published.isoformat() == "2022-03-31"
+    # "物业等" / blank line / "各方志愿者力量" is one sentence in one passage
+    joined = bundled_engine.search("紫荆居民区志愿者力量", k=1)
+    assert "物业等各方志愿者力量" in joined[0].text
+
+
+def test_unrelated_question_gets_no_answer(bundled_engine: Engine) -> None:
+    for question in ["比特币今天价格多少", "世界杯冠军是谁", "明天北京天气怎么样", "iPhone 14 什么时候发布"]:
+        assert bundled_engine.search(question) == [], question
+        assert not bundled_engine.answer(question).found
+
+
+def test_answer_quotes_verbatim_with_title_date_source_and_highlights(bundled_engine: Engine) -> None:
+    answer = bundled_engine.answer("包保责任制是怎么安排的")
+    assert answer.found and answer.lead
+    first = answer.quotes[0]
+    assert first.date_label == "2022-04-16"
+    assert first.source == "解放日报"
+    assert first.title.startswith("上海：采取更坚决果断行动")
+    assert first.text.replace("…", "") in first.full_text or first.text in first.full_text
+    highlighted = [first.text[start:end] for start, end in first.spans]
+    assert "包保责任制" in highlighted
+
+
+def test_long_passages_are_shortened_around_the_matching_sentences(bundled_engine: Engine) -> None:
+    answer = bundled_engine.answer("方舱医院建设和集中隔离房源筹措")
+    assert answer.found
+    for quote in answer.quotes:
+        assert len(quote.text) <= 202
+        for piece in quote.text.split("…"):
+            assert piece in quote.full_text
+
+
+def test_at_most_two_quotes_per_article(bundled_engine: Engine) -> None:
+    hits = bundled_engine.search("李强强调疫情防控", k=10)
+    per_doc: dict[str, int] = {}
+    for hit in hits:
+        per_doc[hit.doc] = per_doc.get(hit.doc, 0) + 1
+    assert hits and max(per_doc.values()) <= 2
+
+
+def test_no_chunk_contains_boilerplate_markup_or_entities(archive_engine: Engine) -> None:
+    searcher = archive_engine.searcher.searcher
+    import tantivy
+
+    everything = searcher.search(tantivy.Query.all_query(), searcher.num_docs).hits
+    texts = [searcher.doc(address).get_first("text") for _, address in everything]
+    assert len(texts) > 100
+    for text in texts:
+        assert "新浪财经APP" not in text
+        assert "责任编辑" not in text
+        assert "&#123;" not in text and "appendQr" not in text and "{border" not in text
+        assert not re.search(r"</?[a-zA-Z][^>]*>", text), text[:80]
+        assert text == text.strip() and not text.startswith("\u3000")
+
+
+def test_traditional_question_matches_simplified_text_and_back(archive_engine: Engine) -> None:
+    hits = archive_engine.search("幼女战记剧场版什么时候推出", k=3)
+    assert hits and hits[0].doc.startswith("124_")
+    assert "2019年2月9日" in hits[0].text
+    hits = archive_engine.search("包保責任制是怎麼安排的", k=1)
+    assert "市级领导包保各区" in hits[0].text
