@@ -1,0 +1,48 @@
+"""newsqa's own ranking (retrieval.search.Searcher) over any index, with optional variants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from retrieval.analyse import Analyzer
+from retrieval.engine import MAX_QUESTION_CHARS
+from retrieval.index import CorpusIndex
+from retrieval.query import Query, parse_question
+from retrieval.search import Hit, Searcher, SearchSettings
+
+from .memindex import MemoryIndex
+
+QueryHook = Callable[[Query], Query]
+
+
+class NewsqaSystem:
+    """Question to hits exactly as Engine.search does, plus hooks to measure ideas."""
+
+    def __init__(self, index: CorpusIndex | MemoryIndex, settings: SearchSettings | None = None,
+                 query_hook: QueryHook | None = None, searcher_class: type[Searcher] = Searcher) -> None:  # fmt: skip
+        self.index = index
+        self.analyzer: Analyzer = index.analyzer
+        self.searcher = searcher_class(index, settings)  # type: ignore[arg-type]
+        self.query_hook = query_hook
+
+    def with_settings(self, settings: SearchSettings) -> NewsqaSystem:
+        """The same index, other ranking knobs (no re-indexing)."""
+        return NewsqaSystem(self.index, settings, self.query_hook, type(self.searcher))
+
+    def query(self, question: str) -> Query:
+        query = parse_question(question[:MAX_QUESTION_CHARS], self.analyzer)
+        return self.query_hook(query) if self.query_hook else query
+
+    def search(self, question: str, k: int) -> list[Hit]:
+        return self.searcher.search(self.query(question), k=k)
+
+
+def keep_dates_in_text(analyzer: Analyzer) -> QueryHook:
+    """Variant: match the date words too (parse_question cuts them out of the text)."""
+
+    def hook(query: Query) -> Query:
+        analysed = analyzer.analyse(query.text)
+        return replace(query, words=analysed.words, bigrams=analysed.bigrams)
+
+    return hook
