@@ -1,0 +1,230 @@
+"""The handler layer shared by Telegram and the local chat: message in, what to answer out.
+
+It knows chats (private or group, mentions, replies, commands), access rules and wording,
+and nothing of the transport: `bot.app` turns Telegram updates into `Incoming` and sends
+the `Reply`; `bot.local_chat` does the same for a terminal. `decide` is cheap and runs on
+the event loop; `run` calls the engine (CPU work) and belongs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from retrieval.answer import Answer, highlight_spans, shorten
+from retrieval.engine import Engine
+
+from . import messages
+from .access import AllowList, RateLimiter
+from .pages import Page, PageStore, Style
+from .render_base import PageRenderer
+from .settings import Settings
+
+SEARCH_HITS = 16
+SEARCH_PAGE = 8
+SEARCH_QUOTE_CHARS = 120
+INLINE_RESULTS = 5
+INLINE_DESCRIPTION_CHARS = 100
+PAGES_PER_ANSWER = 3  # an answer holds up to this many pages of quotes
+
+_COMMAND = re.compile(r"^/([A-Za-z][A-Za-z0-9_]{0,63})(?:@([A-Za-z0-9_]{3,32}))?(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as the handler layer sees it; `text` is None for stickers, photos and such."""
+
+    chat_id: int
+    user_id: int
+    text: str | None
+    private: bool = True
+    reply_to_bot: bool = False
+
+
+@dataclass(frozen=True)
+class _Addressed:
+    command: str | None  # None for a plain question
+    rest: str  # the words after the command, mention removed
+    not_text: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """A search to run: the words and how to present the result."""
+
+    text: str
+    style: Style = "ask"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send; `more` is the PageStore key of the next page, if any."""
+
+    text: str
+    parse_mode: str | None = None
+    more: str | None = None
+    remaining: int = 0
+
+
+@dataclass(frozen=True)
+class InlineItem:
+    """One inline-mode result: a quote offered for sending."""
+
+    key: str
+    title: str
+    description: str
+    text: str
+    parse_mode: str | None
+
+
+class Conversation:
+    """Decides, for each incoming message, whether and what to answer."""
+
+    def __init__(self, engine: Engine, settings: Settings, renderer: PageRenderer,
+                 store: PageStore | None = None, bot_username: str = "newsqa_bot",
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.engine = engine
+        self.settings = settings
+        self.renderer = renderer
+        self.store = store if store is not None else PageStore()
+        self.bot_username = bot_username
+        self.rate = RateLimiter(settings.questions_per_minute, clock)
+        self.allow = AllowList(settings.allowed_chats)
+
+    # ------------------------------------------------------------------ decisions
+    def decide(self, msg: Incoming) -> Reply | Question | None:
+        """Cheap: ignore, answer in the bot's own words, or ask for a search."""
+        addressed = self._addressed(msg)
+        if addressed is None:
+            return None
+        if not self.allow.allows(msg.chat_id):
+            return self.say(messages.REFUSED) if self.allow.first_refusal(msg.chat_id) else None
+        wait = self.rate.wait_seconds(msg.user_id)
+        if wait:
+            if not self.rate.first_warning(msg.user_id):
+                return None
+            return self.say(messages.RATE_LIMITED.format(seconds=wait))
+        return self._command(addressed)
+
+    def _addressed(self, msg: Incoming) -> _Addressed | None:
+        """The command and its words when the message is meant for the bot, else None."""
+        if msg.text is None:
+            return _Addressed(None, "", not_text=True) if msg.private or msg.reply_to_bot else None
+        text = msg.text.strip()
+        command = _COMMAND.match(text)
+        if command:
+            name, target, rest = command.groups()
+            if target and target.lower() != self.bot_username.lower():
+                return None  # /ask@OtherBot
+            return _Addressed(name.lower(), rest.strip())
+        if msg.private or msg.reply_to_bot or self._mention().search(text):
+            return _Addressed(None, self._without_mention(text))
+        return None
+
+    def _mention(self) -> re.Pattern[str]:
+        return re.compile(rf"(?<![A-Za-z0-9_])@{re.escape(self.bot_username)}(?![A-Za-z0-9_])", re.IGNORECASE)
+
+    def _without_mention(self, text: str) -> str:
+        return self._mention().sub(" ", text).strip()
+
+    def _command(self, addressed: _Addressed) -> Reply | Question | None:
+        command, rest, example = addressed.command, addressed.rest, self._example()
+        if addressed.not_text:
+            return self.say(messages.NOT_TEXT.format(example=example))
+        if command == "start":
+            return self.say(messages.start_text(self.engine.stats(), self.settings.example_questions))
+        if command == "help":
+            return self.say(messages.help_text(self.bot_username, self.settings.example_questions))
+        styles: dict[str | None, Style] = {None: "ask", "ask": "ask", "search": "search", "latest": "latest"}
+        if command not in styles:
+            return self.say(messages.UNKNOWN_COMMAND)
+        style = styles[command]
+        if not rest:
+            usage = {"ask": messages.ASK_USAGE, "search": messages.SEARCH_USAGE, "latest": messages.LATEST_USAGE}
+            return self.say((messages.EMPTY if command is None else usage[style]).format(example=example))
+        if len(rest) > messages.MAX_QUESTION_CHARS:
+            return self.say(messages.TOO_LONG.format(length=len(rest), limit=messages.MAX_QUESTION_CHARS))
+        if not any(char.isalnum() for char in rest):
+            return self.say(messages.NO_WORDS.format(example=example))
+        return Question(rest, style)
+
+    def _example(self) -> str:
+        return self.settings.example_questions[0] if self.settings.example_questions else "上海召开了什么会议？"
+
+    def say(self, text: str) -> Reply:
+        """A reply in the bot's own words."""
+        return Reply(self.renderer.notice(text), self.renderer.parse_mode)
+
+    # ------------------------------------------------------------------ searching
+    def run(self, question: Question) -> Reply:
+        """Blocking: search, then render the first page (and keep the rest for "more")."""
+        page_size = SEARCH_PAGE if question.style == "search" else self.settings.quotes_per_page
+        if question.style == "search":
+            answer = _shortened(self.engine.answer(question.text, k=SEARCH_HITS), SEARCH_QUOTE_CHARS)
+            header = messages.SEARCH_HEADER.format(words=question.text)
+        else:
+            latest = question.style == "latest"
+            answer = self.engine.answer(question.text, k=page_size * PAGES_PER_ANSWER, latest=latest)
+            header = messages.LATEST_HEADER.format(words=question.text) if latest else ""
+        if not answer.found:
+            return self.say(messages.no_answer_text(self.engine.stats()))
+        return self.show(Page(answer, question.style, 0, page_size, header))
+
+    def respond(self, msg: Incoming) -> Reply | None:
+        """decide + run, for callers without an event loop (the local chat)."""
+        decision = self.decide(msg)
+        return self.run(decision) if isinstance(decision, Question) else decision
+
+    def show(self, page: Page, key: str | None = None) -> Reply:
+        """Render a page; remember the next one under `key` (or a new key)."""
+        rendered = self.renderer.page(page)
+        following = page.following(max(rendered.shown, 1))
+        if following is None:
+            return Reply(rendered.text, self.renderer.parse_mode)
+        key = self.store.put(following, key)
+        remaining = len(page.answer.quotes) - following.start
+        return Reply(rendered.text, self.renderer.parse_mode, more=key, remaining=remaining)
+
+    def more(self, key: str) -> Reply | None:
+        """The next page for a "more" button, or None when the key is unknown (expired)."""
+        page = self.store.pop(key)
+        return None if page is None else self.show(page, key)
+
+    # ------------------------------------------------------------------ inline mode
+    def inline_allowed(self, user_id: int) -> bool:
+        """Inline queries come from users, not chats: allowed users are the allowed private chats."""
+        return self.allow.allows(user_id)
+
+    def inline(self, query: str) -> list[InlineItem]:
+        """Blocking: the top quotes for an inline query, each a ready-to-send message."""
+        query = query.strip()[: messages.MAX_QUESTION_CHARS]
+        if not any(char.isalnum() for char in query):
+            return []
+        answer = self.engine.answer(query, k=INLINE_RESULTS)
+        items = []
+        for number, quote in enumerate(answer.quotes):
+            description = quote.text if len(quote.text) <= INLINE_DESCRIPTION_CHARS else (
+                quote.text[: INLINE_DESCRIPTION_CHARS - 1] + "…"
+            )
+            items.append(
+                InlineItem(
+                    key=str(number),
+                    title=f"{quote.title[:80]} · {quote.date_label}",
+                    description=description,
+                    text=self.renderer.quote_message(quote),
+                    parse_mode=self.renderer.parse_mode,
+                )
+            )
+        return items
+
+
+def _shortened(answer: Answer, chars: int) -> Answer:
+    """The answer with each quote re-cut to about `chars` characters around the matched terms."""
+    terms = list(answer.terms)
+    quotes = []
+    for quote in answer.quotes:
+        text = shorten(quote.full_text or quote.text, terms, chars)
+        quotes.append(replace(quote, text=text, spans=highlight_spans(text, terms)))
+    return replace(answer, quotes=tuple(quotes))
