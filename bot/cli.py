@@ -98,8 +98,12 @@ def command_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def command_bot(args: argparse.Namespace, settings: Settings) -> int:
-    from .app import run_bot
+    from .app import run_bot, token_problem
 
+    problem = token_problem(settings)
+    if problem:  # before the index is opened: a bad token should fail fast
+        print(problem, file=sys.stderr)
+        return 2
     return run_bot(settings, open_engine(settings, args.corpus, args.index))
 
 

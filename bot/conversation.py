@@ -92,6 +92,15 @@ class Conversation:
         self.bot_username = bot_username
         self.rate = RateLimiter(settings.questions_per_minute, clock)
         self.allow = AllowList(settings.allowed_chats)
+        self.refresh_stats()
+
+    def refresh_stats(self) -> None:
+        """Re-read the corpus figures (after Engine.refresh); call from the engine's own thread.
+
+        The index manifest is SQLite, usable only in the thread that opened it, so worker
+        threads read these cached figures instead of calling Engine.stats().
+        """
+        self.stats = self.engine.stats()
 
     # ------------------------------------------------------------------ decisions
     def decide(self, msg: Incoming) -> Reply | Question | None:
@@ -130,11 +139,11 @@ class Conversation:
         return self._mention().sub(" ", text).strip()
 
     def _command(self, addressed: _Addressed) -> Reply | Question | None:
-        command, rest, example = addressed.command, addressed.rest, self._example()
+        command, rest, example = addressed.command, addressed.rest, self.example()
         if addressed.not_text:
             return self.say(messages.NOT_TEXT.format(example=example))
         if command == "start":
-            return self.say(messages.start_text(self.engine.stats(), self.settings.example_questions))
+            return self.say(messages.start_text(self.stats, self.settings.example_questions))
         if command == "help":
             return self.say(messages.help_text(self.bot_username, self.settings.example_questions))
         styles: dict[str | None, Style] = {None: "ask", "ask": "ask", "search": "search", "latest": "latest"}
@@ -150,7 +159,7 @@ class Conversation:
             return self.say(messages.NO_WORDS.format(example=example))
         return Question(rest, style)
 
-    def _example(self) -> str:
+    def example(self) -> str:
         return self.settings.example_questions[0] if self.settings.example_questions else "上海召开了什么会议？"
 
     def say(self, text: str) -> Reply:
@@ -169,7 +178,7 @@ class Conversation:
             answer = self.engine.answer(question.text, k=page_size * PAGES_PER_ANSWER, latest=latest)
             header = messages.LATEST_HEADER.format(words=question.text) if latest else ""
         if not answer.found:
-            return self.say(messages.no_answer_text(self.engine.stats()))
+            return self.say(messages.no_answer_text(self.stats))
         return self.show(Page(answer, question.style, 0, page_size, header))
 
     def respond(self, msg: Incoming) -> Reply | None:
