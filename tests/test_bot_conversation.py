@@ -1,0 +1,120 @@
+"""The handler layer without Telegram: addressing, odd input, limits, the local harness."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot import messages
+from bot.cli import main
+from bot.conversation import Conversation, Incoming, Question, Reply
+from bot.local_chat import ask_once, run_chat
+from bot.render_text import TextRenderer
+from bot.settings import Settings
+from retrieval.engine import Engine
+
+GROUP = -100777
+
+
+def conversation(engine: Engine, **overrides: object) -> Conversation:
+    settings = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+    return Conversation(engine, settings, TextRenderer(), bot_username="NewsQABot")
+
+
+def group(text: str | None, reply_to_bot: bool = False, user: int = 1) -> Incoming:
+    return Incoming(GROUP, user, text, private=False, reply_to_bot=reply_to_bot)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/ask 上海", Question("上海")),
+        ("/ask@NewsQABot 上海", Question("上海")),
+        ("/ASK@newsqabot 上海", Question("上海")),
+        ("@newsqabot 上海 会议", Question("上海 会议")),
+        ("上海会议 @NewsQABot", Question("上海会议")),
+        ("/search@NewsQABot 核酸", Question("核酸", "search")),
+        ("/latest 核酸", Question("核酸", "latest")),
+        ("/ask@OtherBot 上海", None),
+        ("@OtherBot 上海", None),
+        ("@NewsQABotX 上海", None),
+        ("大家好，上海今天怎么样", None),
+    ],
+)
+def test_group_addressing(bundled_engine: Engine, text: str, expected: Question | None) -> None:
+    assert conversation(bundled_engine).decide(group(text)) == expected
+
+
+def test_group_reply_to_bot_and_non_text(bundled_engine: Engine) -> None:
+    chat = conversation(bundled_engine)
+    assert chat.decide(group("那月浦镇呢", reply_to_bot=True)) == Question("那月浦镇呢")
+    assert chat.decide(group(None)) is None
+    reply = chat.decide(group(None, reply_to_bot=True))
+    assert isinstance(reply, Reply) and "文字" in reply.text
+
+
+def test_private_odd_input(bundled_engine: Engine) -> None:
+    chat = conversation(bundled_engine)
+
+    def say(text: str | None) -> str:
+        reply = chat.decide(Incoming(1, 1, text))
+        assert isinstance(reply, Reply)
+        return reply.text
+
+    assert "例如" in say("   ")
+    assert "文字" in say("🙂🙂 ？！")
+    assert "太长" in say("字" * 4000)
+    assert "文字" in say(None)
+    assert say("/unknown") == messages.UNKNOWN_COMMAND
+    assert chat.decide(Incoming(1, 1, "/ask上海")) == Question("上海")
+
+
+def test_rate_limit_counts_per_user_with_one_warning(bundled_engine: Engine) -> None:
+    now = [0.0]
+    settings = Settings(_env_file=None, NEWSQA_QUESTIONS_PER_MINUTE=2)  # type: ignore[call-arg]
+    chat = Conversation(bundled_engine, settings, TextRenderer(), clock=lambda: now[0])
+    assert isinstance(chat.decide(Incoming(1, 1, "上海")), Question)
+    assert isinstance(chat.decide(Incoming(1, 1, "上海")), Question)
+    warning = chat.decide(Incoming(1, 1, "上海"))
+    assert isinstance(warning, Reply) and "60 秒" in warning.text
+    assert chat.decide(Incoming(1, 1, "上海")) is None
+    assert isinstance(chat.decide(Incoming(2, 2, "上海")), Question)
+    now[0] = 61.0
+    assert isinstance(chat.decide(Incoming(1, 1, "上海")), Question)
+
+
+def test_more_pages_and_unknown_keys(bundled_engine: Engine) -> None:
+    chat = conversation(bundled_engine)
+    first = chat.run(Question("上海"))
+    assert first.more is not None and first.remaining > 0
+    second = chat.more(first.more)
+    assert second is not None and second.text != first.text
+    assert chat.more(first.more + "x") is None
+
+
+def test_ask_once_and_run_chat_use_the_same_words(bundled_engine: Engine) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    answer = ask_once(bundled_engine, settings, "包保责任制是怎么安排的")
+    assert "市级领导包保各区" in answer and "2022-04-16" in answer
+    out = io.StringIO()
+    lines = io.StringIO("包保责任制是怎么安排的\n上海\n/more\n/quit\n不会读到\n")
+    status = run_chat(bundled_engine, settings, lines, out)
+    text = out.getvalue()
+    assert status == 0 and answer in text and "第 4–6 条" in text and "问>" not in text
+
+
+@pytest.mark.parametrize(("token", "word"), [(None, "not set"), ("oops", "malformed")])
+def test_bot_command_stops_with_one_line_on_a_bad_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, token: str | None, word: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    if token:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    assert main(["bot"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "TELEGRAM_BOT_TOKEN" in err[0] and word in err[0]
+    if token:
+        assert token not in err[0]
