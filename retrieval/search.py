@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import tantivy
 
 from .analyse import normalise
-from .index import NO_DATE, CorpusIndex, passage_hash
+from .index import NO_DATE, CorpusIndex
 from .query import Query
+
+NEAR_DUPLICATE_SHARE = 0.8  # passages sharing this much of their text are quoted once
 
 
 @dataclass(frozen=True)
@@ -188,22 +190,32 @@ def _coverage(haystack: str, word_weights: dict[str, float], gram_weights: dict[
     return (sum(shares) / len(shares) if shares else 0.0), found_words
 
 
+def _shingles(text: str) -> frozenset[str]:
+    compact = "".join(normalise(text).split())
+    return frozenset(compact[i : i + 2] for i in range(len(compact) - 1))
+
+
+def _near_duplicate(candidate: frozenset[str], kept: list[frozenset[str]]) -> bool:
+    """True when most of the candidate's character pairs already appear in a kept passage."""
+    return any(
+        len(candidate & other) >= NEAR_DUPLICATE_SHARE * min(len(candidate), len(other)) for other in kept if candidate
+    )
+
+
 def _diversify(hits: list[Hit], k: int, per_article: int) -> list[Hit]:
-    """Keep the best hits, at most per_article per article, each passage once."""
+    """Keep the best hits, at most per_article per article, near-duplicate passages once."""
     chosen: list[Hit] = []
     per_doc: dict[str, int] = {}
-    seen_passages: set[str] = set()
+    kept_shingles: list[frozenset[str]] = []
     for hit in hits:
-        identity = passage_hash(hit.text)
-        if identity in seen_passages or per_doc.get(hit.doc, 0) >= per_article:
+        if per_doc.get(hit.doc, 0) >= per_article:
             continue
-        seen_passages.add(identity)
+        shingles = _shingles(hit.text)
+        if _near_duplicate(shingles, kept_shingles):
+            continue
+        kept_shingles.append(shingles)
         per_doc[hit.doc] = per_doc.get(hit.doc, 0) + 1
         chosen.append(hit)
         if len(chosen) == k:
             break
     return chosen
-
-
-def days_between(first: date, second: date) -> int:
-    return abs((first - second) // timedelta(days=1))

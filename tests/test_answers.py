@@ -89,3 +89,9 @@ def test_traditional_question_matches_simplified_text_and_back(archive_engine: E
     assert "2019年2月9日" in hits[0].text
     hits = archive_engine.search("包保責任制是怎麼安排的", k=1)
     assert "市级领导包保各区" in hits[0].text
+
+
+def test_a_summary_line_and_the_paragraph_repeating_it_are_quoted_once(bundled_engine: Engine) -> None:
+    hits = bundled_engine.search("包保责任制是怎么安排的", k=5)
+    with_phrase = [hit for hit in hits if "市级领导包保各区，区级领导包保街镇" in hit.text]
+    assert len(with_phrase) == 1
