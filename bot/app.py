@@ -9,6 +9,7 @@ import logging
 import re
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 CONCURRENT_UPDATES = 64
 FLOOD_RETRIES = 3  # RetryAfter answers retried by the rate limiter
+HEARTBEAT = "heartbeat"
+HEARTBEAT_EVERY = 20.0  # seconds; `newsqa health` allows 90
 
 
 def token_problem(settings: Settings) -> str | None:
@@ -68,6 +71,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONCURRENT_UPDATES)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
     store = PageStore()
@@ -90,6 +94,26 @@ async def _post_init(application: Application) -> None:
     except TelegramError as error:
         log.warning("could not publish the command list: %s", error)
     log.info("signed in as @%s", application.bot.username)
+    if conversation.settings.heartbeat_file is not None:
+        beat = asyncio.create_task(_heartbeat(application, conversation.settings.heartbeat_file))
+        application.bot_data[HEARTBEAT] = beat
+
+
+async def _post_shutdown(application: Application) -> None:
+    beat = application.bot_data.pop(HEARTBEAT, None)
+    if beat is not None:
+        beat.cancel()
+
+
+async def _heartbeat(application: Application, path: Path) -> None:
+    """Touch `path` while the bot runs, for the container health check (`newsqa health`)."""
+    while True:
+        if application.running:
+            try:
+                path.touch()
+            except OSError as error:
+                log.warning("cannot write the heartbeat file: %s", error)
+        await asyncio.sleep(HEARTBEAT_EVERY)
 
 
 @contextlib.asynccontextmanager

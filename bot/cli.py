@@ -115,6 +115,26 @@ def command_start(args: argparse.Namespace, settings: Settings) -> int:
     return command_chat(args, settings)
 
 
+def command_health(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when the running bot's heartbeat file is fresh (the container health check)."""
+    import time
+
+    path = settings.heartbeat_file
+    if path is None:
+        print("unhealthy: NEWSQA_HEARTBEAT_FILE is not set", file=sys.stderr)
+        return 1
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        print(f"unhealthy: no heartbeat at {path} (is the bot running?)", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(f"unhealthy: last heartbeat {age:.0f}s ago", file=sys.stderr)
+        return 1
+    print(f"healthy: last heartbeat {age:.0f}s ago")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsqa", description="Ask an archive of Chinese news.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("chat", "interactive local chat through the bot's handlers").set_defaults(run=command_chat)
     add("bot", "run the Telegram bot").set_defaults(run=command_bot)
     add("start", "the bot if TELEGRAM_BOT_TOKEN is set, else the local chat").set_defaults(run=command_start)
+    health = commands.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
+    health.add_argument("--max-age", type=float, default=90.0, help="seconds (default 90)")
+    health.set_defaults(run=command_health)
     return parser
 
 

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     max_concurrent_searches: int = Field(default=4, alias="NEWSQA_MAX_CONCURRENT_SEARCHES", ge=1)
     quotes_per_page: int = Field(default=3, alias="NEWSQA_QUOTES_PER_PAGE", ge=1, le=10)
     log_level: str = Field(default="INFO", alias="NEWSQA_LOG_LEVEL")
+    heartbeat_file: Path | None = Field(default=None, alias="NEWSQA_HEARTBEAT_FILE")
     example_questions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["4月6日上海召开了什么会议？", "月浦镇全员核酸检测人口有多少？"],
         alias="NEWSQA_EXAMPLE_QUESTIONS",

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -176,13 +177,15 @@ async def test_inline_query_offers_quotes(bundled_engine: Engine) -> None:
         assert empty.results == []
 
 
-async def test_start_says_what_the_bot_knows(bundled_engine: Engine) -> None:
+async def test_start_says_what_the_bot_knows(bundled_engine: Engine, tmp_path: Path) -> None:
     stats = bundled_engine.stats()
-    async with session(bundled_engine) as tg:
+    heartbeat = tmp_path / "heartbeat"
+    async with session(bundled_engine, NEWSQA_HEARTBEAT_FILE=str(heartbeat)) as tg:
         reply = await ask_private(tg, "/start")
         assert f"{stats.articles} 篇新闻" in reply.text and str(stats.last_day) in reply.text
         assert "月浦镇全员核酸检测人口有多少？" in reply.text
         assert "/ask" in (await ask_private(tg, "/help")).text
+        assert heartbeat.exists()  # what the container health check (`newsqa health`) reads
 
 
 async def test_rate_limit_is_polite_then_quiet(bundled_engine: Engine) -> None:

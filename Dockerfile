@@ -1,0 +1,32 @@
+# newsqa: the Telegram bot over a news corpus. See docker-compose.yml for the volumes.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 newsqa
+
+# The analyser's data lives in corpus/.analysis next to the code, so install in place.
+COPY pyproject.toml README.md* ./
+COPY retrieval ./retrieval
+COPY bot ./bot
+COPY corpus ./corpus
+RUN pip install -e . \
+    && mkdir -p /data/index \
+    && chown newsqa:newsqa /data/index
+
+ENV NEWSQA_CORPUS_DIR=/app/corpus \
+    NEWSQA_INDEX_DIR=/data/index \
+    NEWSQA_HEARTBEAT_FILE=/tmp/newsqa-heartbeat
+
+USER newsqa
+VOLUME ["/data/index"]
+
+# Healthy while the bot's event loop keeps touching its heartbeat file; the first start
+# may spend a while building the index, hence the long start period.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=5m --retries=3 CMD ["newsqa", "health"]
+
+CMD ["newsqa", "bot"]
