@@ -57,17 +57,22 @@ def file_base_url(api_base_url: str) -> str:
     return f"{head}/file/bot"
 
 
-def build_application(settings: Settings, engine: Engine) -> Application:
-    """The Application with its handlers; nothing touches the network until it starts."""
+def build_application(settings: Settings, engine: Engine, flood_limit: bool = True) -> Application:
+    """The Application with its handlers; nothing touches the network until it starts.
+
+    `flood_limit=False` drops AIORateLimiter (Telegram's flood limits): for measurements only.
+    """
     token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
     logs.protect_token(token)
+    builder = ApplicationBuilder()
+    if flood_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
     application = (
-        ApplicationBuilder()
+        builder
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .defaults(Defaults(link_preview_options=handlers.NO_PREVIEW, allow_sending_without_reply=True))
-        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONCURRENT_UPDATES)
         .post_init(_post_init)
@@ -117,10 +122,10 @@ async def _heartbeat(application: Application, path: Path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, engine: Engine, poll_interval: float = 0.0,
-                  poll_timeout: float = 10.0) -> AsyncIterator[Application]:  # fmt: skip
+async def running(settings: Settings, engine: Engine, poll_interval: float = 0.0, poll_timeout: float = 10.0,
+                  flood_limit: bool = True) -> AsyncIterator[Application]:  # fmt: skip
     """Start the bot with long polling inside an existing event loop (tests, the load bench)."""
-    application = build_application(settings, engine)
+    application = build_application(settings, engine, flood_limit)
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
