@@ -33,7 +33,8 @@ def open_engine(settings: Settings, corpus: Path | None = None, index: Path | No
     return Engine(settings.corpus_dir, settings.resolved_index_dir, progress=_progress)
 
 
-def print_report(report: RefreshReport, engine: Engine, out=sys.stdout) -> None:
+def print_report(report: RefreshReport, engine: Engine, out=None) -> None:
+    out = out or sys.stdout  # looked up at call time, so redirections and capture work
     stats = engine.stats()
     span = f"{stats.first_day} to {stats.last_day}" if stats.first_day else "no dates"
     print(
