@@ -21,16 +21,36 @@ MAX_MESSAGE_LENGTH = 4096
 
 ALLOWED_TAGS = frozenset(
     {
-        "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-        "tg-spoiler", "tg-emoji", "code", "pre", "blockquote",
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
     }
 )
 _SIMPLE_TAG_TYPES = {
-    "b": "bold", "strong": "bold",
-    "i": "italic", "em": "italic",
-    "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ASCII_SPACE = " \t\n\r\v\f"
@@ -102,15 +122,14 @@ def _escape_error(text: str, pos: int) -> EntityParseError:
             'a literal "&" must be escaped as "&amp;" (emulator strict mode)'
         )
     return EntityParseError(
-        f'Character ">" must be escaped as "&gt;" at byte offset {_byte_offset(text, pos)} '
-        "(emulator strict mode)"
+        f'Character ">" must be escaped as "&gt;" at byte offset {_byte_offset(text, pos)} (emulator strict mode)'
     )
 
 
 def normalize_url(url: str) -> str | None:
     """Validate a link target like Telegram: add a missing scheme, reject garbage."""
     url = url.strip()
-    if not url or any(c in url for c in " \n\t<>\"") or len(url) > 2048:
+    if not url or any(c in url for c in ' \n\t<>"') or len(url) > 2048:
         return None
     if "://" not in url and not url.startswith(("tg:", "mailto:")):
         url = "http://" + url
@@ -176,12 +195,10 @@ def _parse_start_tag(html: str, begin: int, strict: bool) -> tuple[str, dict[str
             raise EntityParseError(f'Unclosed start tag "{name}" at byte offset {at}')
         if html[i] not in "\"'":
             token_begin = i
-            while i < n and (html[i].isascii() and html[i].isalnum() or html[i] in ".-"):
+            while i < n and ((html[i].isascii() and html[i].isalnum()) or html[i] in ".-"):
                 i += 1
             if i < n and html[i] not in _ASCII_SPACE and html[i] != ">":
-                raise EntityParseError(
-                    f"Unexpected end of name token at byte offset {_byte_offset(html, token_begin)}"
-                )
+                raise EntityParseError(f"Unexpected end of name token at byte offset {_byte_offset(html, token_begin)}")
             attributes[attr_name] = html[token_begin:i].lower()
             continue
         quote = html[i]
@@ -211,9 +228,7 @@ def _tag_argument(name: str, attributes: dict[str, str], html: str, begin: int) 
         cls = attributes.get("class", "")
         return cls[len("language-") :] if cls.startswith("language-") else ""
     if name == "span" and attributes.get("class") != "tg-spoiler":
-        raise EntityParseError(
-            f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(html, begin)}'
-        )
+        raise EntityParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(html, begin)}')
     if name == "tg-emoji":
         return attributes.get("emoji-id", "")
     if name == "blockquote":
@@ -232,10 +247,7 @@ def _close_entity(tag: _OpenTag, end_offset: int, result: str, entities: list[di
     elif tag.name == "tg-emoji":
         if not tag.argument.isdigit():
             raise EntityParseError("Invalid custom emoji identifier specified")
-        entities.append(
-            {"type": "custom_emoji", "offset": offset, "length": length,
-             "custom_emoji_id": tag.argument}
-        )
+        entities.append({"type": "custom_emoji", "offset": offset, "length": length, "custom_emoji_id": tag.argument})
     elif tag.name == "a":
         url = tag.argument or result[tag.text_index :]
         user_id = _tg_user_id(url)
@@ -305,8 +317,7 @@ def parse_html(html: str, *, strict: bool = True) -> tuple[str, list[dict]]:
             tag = stack.pop()
             if end_name and end_name != tag.name:
                 raise EntityParseError(
-                    f'Unmatched end tag at byte offset {at}, expected "</{tag.name}>", '
-                    f'found "</{end_name}>"'
+                    f'Unmatched end tag at byte offset {at}, expected "</{tag.name}>", found "</{end_name}>"'
                 )
             if utf16_offset > tag.utf16_offset and not tag.in_code:
                 _close_entity(tag, utf16_offset, "".join(out), entities)
@@ -377,18 +388,15 @@ def find_auto_entities(text: str) -> list[dict]:
     def boundary_ok(start: int, end: int, extra: str = "") -> bool:
         before = text[start - 1] if start > 0 else ""
         after = text[end] if end < len(text) else ""
-        return not (
-            before and (_is_word_char(before) or before in extra)
-            or after and (_is_word_char(after) or after in extra)
-        )
+        bad_before = bool(before) and (_is_word_char(before) or before in extra)
+        bad_after = bool(after) and (_is_word_char(after) or after in extra)
+        return not (bad_before or bad_after)
 
     for match in _COMMAND_RE.finditer(text):
         if boundary_ok(match.start(), match.end(), "/<>"):
             found.append((match.start(), match.end(), "bot_command"))
     for match in _MENTION_RE.finditer(text):
-        if boundary_ok(match.start(), match.end()) and not any(
-            s <= match.start() < e for s, e, _ in found
-        ):
+        if boundary_ok(match.start(), match.end()) and not any(s <= match.start() < e for s, e, _ in found):
             found.append((match.start(), match.end(), "mention"))
     for match in _HASHTAG_RE.finditer(text):
         body = match.group(0)[1:]
