@@ -60,6 +60,10 @@ class Engine:
         return build_answer(question, hits, query.words + query.bigrams)
 
     def stats(self) -> CorpusStats:
+        with self._lock:
+            return self._stats()
+
+    def _stats(self) -> CorpusStats:
         manifest = self.index.manifest
         searcher = self.searcher
         return CorpusStats(

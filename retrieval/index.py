@@ -106,7 +106,8 @@ class Manifest:
     """SQLite record of the files behind the index."""
 
     def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path)
+        # The engine serialises access (Engine._lock); the bot calls it from worker threads.
+        self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.executescript(
             """
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

@@ -65,3 +65,15 @@ def test_touching_a_file_without_changing_it_reindexes_nothing(tmp_path: Path) -
     report = engine.refresh()
     assert not report.updated and report.unchanged == 5
     assert engine.stats().passages == engine.searcher.searcher.num_docs
+
+
+def test_engine_can_be_used_from_worker_threads(bundled_engine: Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        stats = list(pool.map(lambda _: bundled_engine.stats(), range(3)))
+        answers = list(pool.map(bundled_engine.answer, ["包保责任制是怎么安排的"] * 3))
+        report = pool.submit(bundled_engine.refresh).result()
+    assert {s.articles for s in stats} == {5}
+    assert all(answer.found for answer in answers)
+    assert report.unchanged == 5
