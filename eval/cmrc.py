@@ -54,8 +54,8 @@ def baseline_ranks(data: CmrcSet, name: str) -> list[int | None]:
 
 def cmrc_system(data: CmrcSet, settings: SearchSettings | None = None, analyzer: Analyzer | None = None,
                 query_hook: QueryHook | None = None) -> NewsqaSystem:  # fmt: skip
-    """newsqa over the contexts; no no-answer threshold, since every question has an answer."""
-    settings = replace(settings or SearchSettings(), min_coverage=0.0)
+    """newsqa over the contexts; no no-answer rule, since every question has an answer."""
+    settings = replace(settings or SearchSettings(), min_coverage=0.0, require_latin_terms=False)
     return NewsqaSystem(MemoryIndex(data.contexts, analyzer), settings, query_hook)
 
 

@@ -25,7 +25,7 @@ from .chunk import chunk_article
 from .ingest import iter_corpus_files, read_article
 from .model import Article, Chunk, SkippedFile
 
-INDEX_FORMAT = 3  # bump when the schema or the chunking/analysis rules change
+INDEX_FORMAT = 4  # bump when the schema or the chunking/analysis rules change
 BOILERPLATE_MIN_ARTICLES = 3  # a passage printed in this many articles is site boilerplate
 NO_DATE = -1
 

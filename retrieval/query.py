@@ -37,13 +37,22 @@ class DateSpan:
 
 @dataclass
 class Query:
-    """What search needs from a question."""
+    """What search needs from a question.
+
+    `words` and `bigrams` (the whole question, dates included) are scored by BM25; the
+    `topic_*` lists leave the dates out and decide whether a passage answers at all;
+    `required` are the question's Latin words and numbers (model names, versions), which
+    an answering passage must contain.
+    """
 
     text: str
     words: list[str]
     bigrams: list[str]
     dates: list[DateSpan] = field(default_factory=list)
     wants_latest: bool = False
+    topic_words: list[str] = field(default_factory=list)
+    topic_bigrams: list[str] = field(default_factory=list)
+    required: list[str] = field(default_factory=list)
 
 
 def _number(token: str) -> int:
@@ -106,6 +115,15 @@ def parse_question(question: str, analyzer: Analyzer) -> Query:
     """Analyse a question with the same analyser as the articles."""
     normal = normalise(question)
     dates, rest = extract_dates(normal)
-    wants_latest = bool(_LATEST.search(normal))
-    analysed = analyzer.analyse(rest)
-    return Query(text=question, words=analysed.words, bigrams=analysed.bigrams, dates=dates, wants_latest=wants_latest)
+    whole = analyzer.analyse(normal)
+    topic = analyzer.analyse(rest) if dates else whole
+    return Query(
+        text=question,
+        words=whole.words,
+        bigrams=whole.bigrams,
+        dates=dates,
+        wants_latest=bool(_LATEST.search(normal)),
+        topic_words=topic.words,
+        topic_bigrams=topic.bigrams,
+        required=[word for word in dict.fromkeys(topic.words) if word.isascii()],
+    )

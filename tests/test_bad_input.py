@@ -27,8 +27,10 @@ def make_messy_corpus(root: Path) -> Path:
     (corpus / "picture.md").write_bytes(bytes(range(256)) * 40)
     (corpus / "gbk-post.md").write_bytes(GB_POST.encode("gb18030"))
     broken = (ARCHIVE_SAMPLE / "124_animen-youjo-senki-movie-broken-yaml.md").read_text(encoding="utf-8")
-    (corpus / "broken-yaml.md").write_text(broken.replace("author:", "tags: [unclosed, list\nauthor:"), encoding="utf-8")
-    (corpus / "bom.txt").write_bytes("\ufeff月浦镇的居民今天领到了蔬菜包。\n\n第二段内容写在这里，句子结束。\n".encode())
+    broken = broken.replace("author:", "tags: [unclosed, list\nauthor:")
+    (corpus / "broken-yaml.md").write_text(broken, encoding="utf-8")
+    bom_text = "\ufeff月浦镇的居民今天领到了蔬菜包。\n\n第二段内容写在这里，句子结束。\n"
+    (corpus / "bom.txt").write_bytes(bom_text.encode())
     return corpus
 
 
@@ -81,7 +83,8 @@ def test_paragraph_repeated_across_many_articles_is_not_a_chunk(tmp_path: Path) 
     footer = "<p>本网站所有内容均为转载，版权归原作者所有，如有侵权请联系删除处理。</p>"
     for number, topic in enumerate(["港口吞吐量创新高", "新能源汽车销量增长", "粮食产量保持稳定"]):
         (corpus / f"post{number}.md").write_text(
-            f"---\ntitle: '{topic}'\ndate: 2022-01-0{number + 1}\n---\n<div><p>{topic}，相关部门今天发布了详细数据说明。</p>{footer}</div>",
+            f"---\ntitle: '{topic}'\ndate: 2022-01-0{number + 1}\n---\n"
+            f"<div><p>{topic}，相关部门今天发布了详细数据说明。</p>{footer}</div>",
             encoding="utf-8",
         )
     engine = Engine(corpus, tmp_path / "index")

@@ -25,7 +25,8 @@ def test_front_matter_date_is_reported_in_shanghai_time() -> None:
 
 def test_plain_text_title_kicker_date_and_page_marks() -> None:
     article = _article(BUNDLED_CORPUS / "002_e1f5ded88b7925a0.txt")
-    assert article.title == "上海广大党员干部第一时间认真学习领会全市领导干部大会精神——勠力同心背水一战，坚决打赢疫情防控这场大仗硬仗"
+    kicker, main_title = "上海广大党员干部第一时间认真学习领会全市领导干部大会精神——", "勠力同心背水一战，坚决打赢疫情防控这场大仗硬仗"
+    assert article.title == kicker + main_title
     assert article.published.isoformat() == "2022-03-31"
     texts = [paragraph.text for paragraph in article.paragraphs]
     assert not any("上接第一版" in text for text in texts)
@@ -52,7 +53,8 @@ def test_words_split_by_markup_and_bare_text_in_divs_are_kept_whole() -> None:
         "<style>.a&#123;color:red&#125;</style><p> </p></div>"
     )
     article = parse_article_text(html, "x.md")
-    assert [paragraph.text for paragraph in article.paragraphs] == ["裸露在div里的文字也要保留。", "上海市疫情防控工作{不变}"]
+    texts = [paragraph.text for paragraph in article.paragraphs]
+    assert texts == ["裸露在div里的文字也要保留。", "上海市疫情防控工作{不变}"]
 
 
 def test_sina_boilerplate_is_dropped() -> None:
@@ -76,4 +78,7 @@ def test_long_paragraphs_split_at_sentence_ends_and_chunks_keep_their_order() ->
     chunks = chunk_article(article)
     assert [chunk.ordinal for chunk in chunks] == list(range(len(chunks)))
     assert all(len(chunk.text) <= MAX_CHARS for chunk in chunks)
-    assert all(chunk.text[-1] in "。！？!”；" for chunk in chunks)
+    assert all(chunk.text[-1] in "。！？!”；" for chunk in chunks[:-1])
+    assert chunks[-1].text == "中共上海市委 上海市人民政府 2022年3月31日"  # the signature, kept as printed
+    captions = [chunk.text for chunk in chunks if "重要路口部位加强警力驻守" in chunk.text]
+    assert captions and all("摄" not in text and "制图" not in text for text in captions)
