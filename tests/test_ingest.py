@@ -25,7 +25,8 @@ def test_front_matter_date_is_reported_in_shanghai_time() -> None:
 
 def test_plain_text_title_kicker_date_and_page_marks() -> None:
     article = _article(BUNDLED_CORPUS / "002_e1f5ded88b7925a0.txt")
-    kicker, main_title = "上海广大党员干部第一时间认真学习领会全市领导干部大会精神——", "勠力同心背水一战，坚决打赢疫情防控这场大仗硬仗"
+    kicker = "上海广大党员干部第一时间认真学习领会全市领导干部大会精神——"
+    main_title = "勠力同心背水一战，坚决打赢疫情防控这场大仗硬仗"
     assert article.title == kicker + main_title
     assert article.published.isoformat() == "2022-03-31"
     texts = [paragraph.text for paragraph in article.paragraphs]
