@@ -15,6 +15,7 @@ _FULL_DATE = re.compile(rf"(?:(\d{{4}})\s*年\s*)?{_NUM}\s*月\s*{_NUM}\s*[日�
 _MONTH_PART = re.compile(rf"(?:(\d{{4}})\s*年\s*)?{_NUM}\s*月\s*(上旬|中旬|下旬|初|底|末)?")
 _YEAR_ONLY = re.compile(r"(?<!\d)(\d{4})\s*年(?!\s*\d{1,2}\s*月)")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_MARKUP = re.compile(r"</?[a-z][^<>]*>|&(?:[a-z]+|#\d+);")  # pasted tags and entities are not words
 _MONTH_PARTS = {"上旬": (1, 10), "初": (1, 10), "中旬": (11, 20), "下旬": (21, 31), "底": (21, 31), "末": (21, 31)}
 _LATEST = re.compile(r"最新|最近|近期|近来|这几天|latest|recent", re.IGNORECASE)
 
@@ -113,7 +114,7 @@ def extract_dates(text: str) -> tuple[list[DateSpan], str]:
 
 def parse_question(question: str, analyzer: Analyzer) -> Query:
     """Analyse a question with the same analyser as the articles."""
-    normal = normalise(question)
+    normal = _MARKUP.sub(" ", normalise(question))
     dates, rest = extract_dates(normal)
     whole = analyzer.analyse(normal)
     topic = analyzer.analyse(rest) if dates else whole

@@ -10,7 +10,13 @@ from retrieval.query import extract_dates, parse_question
 def test_month_day_dates_are_found_and_cut_from_the_words() -> None:
     query = parse_question("4月6日上海召开了什么会议", Analyzer())
     assert [(d.start_month, d.start_day, d.end_day, d.year) for d in query.dates] == [(4, 6, 6, None)]
-    assert query.words == ["上海", "召开", "会议"]
+    assert query.topic_words == ["上海", "召开", "会议"]
+    assert "4" in query.words and "6" in query.words  # still scored: passages often print the date
+
+
+def test_latin_words_and_numbers_are_required_but_pasted_markup_is_not() -> None:
+    query = parse_question("<b>Qt 6.4</b> &amp; 正式版什么时候发布", Analyzer())
+    assert query.required == ["qt", "6.4"]
 
 
 def test_month_parts_years_and_chinese_numerals() -> None:
