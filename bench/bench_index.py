@@ -476,7 +476,7 @@ def print_report(r: Result) -> None:
     rows = [("metric", "newsqa (tantivy)", "rank-bm25 (baseline)", "target"), *report_rows(r)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for number, row in enumerate(rows):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         if number == 0:
             print("-+-".join("-" * width for width in widths))
     m, b, a = r["machine"], r["build"], r["agreement"]
