@@ -181,9 +181,18 @@ class Searcher:
         return _diversify(hits, k, per_article)
 
 
+_LATIN_JOINER = re.compile(r"(?<=[a-z])[-_]+(?=[a-z])")
+
+
 def _has_all(haystack: str, required: list[str]) -> bool:
-    """Every Latin word and number of the question appears in the passage as a whole token."""
-    return all(re.search(rf"(?<![0-9a-z]){re.escape(term)}(?![0-9a-z])", haystack) for term in required)
+    """Every Latin word and number of the question is in the passage ("wifi" matches "Wi-Fi")."""
+    if not required:
+        return True
+    joined = _LATIN_JOINER.sub("", haystack)
+    return all(
+        any(re.search(rf"(?<![0-9a-z]){re.escape(term)}(?![0-9a-z])", text) for text in (haystack, joined))
+        for term in required
+    )
 
 
 def _coverage(haystack: str, word_weights: dict[str, float], gram_weights: dict[str, float]) -> tuple[float, list[str]]:

@@ -45,3 +45,12 @@ def test_latest_prefers_recent_articles(bundled_engine: Engine) -> None:
     latest = bundled_engine.search("李强", k=5, per_article=1, latest=True)
     assert latest and [hit.published for hit in latest] == sorted((hit.published for hit in latest), reverse=True)
     assert latest[0].published >= max(hit.published for hit in plain)
+
+
+def test_required_latin_terms_match_whole_tokens_and_hyphenated_spellings() -> None:
+    from retrieval.search import _has_all
+
+    assert _has_all("iphone 断开 wi-fi 连接", ["iphone", "wifi"])
+    assert _has_all("qt 6.4 将加入 pdf 支持", ["qt", "6.4"])
+    assert not _has_all("qt 6.3 正式发布", ["qt", "6.4"])
+    assert not _has_all("iphone 14 pro", ["iphone", "4"])
