@@ -1,4 +1,4 @@
-"""One command for the answer-quality harness: `python -m eval.run [--json PATH] [--sweep] [--variants]`."""
+"""The answer-quality harness: `python -m eval.run [--json PATH] [--misses] [--thresholds] [--sweep] [--variants]`."""
 
 from __future__ import annotations
 
@@ -101,14 +101,38 @@ def sweep(base: SearchSettings | None = None) -> dict[str, object]:
     return {"best": rows[0], "top": rows[:10]}
 
 
+THRESHOLDS = (0.0, 0.25, 0.3, 0.35, 0.4, 0.45)
+
+
+def threshold_table(base: SearchSettings | None = None) -> list[dict[str, object]]:
+    """The no-answer trade-off: news figures for several min_coverage values."""
+    base = base or SearchSettings()
+    rows: list[dict[str, object]] = []
+    print("| min_coverage | top-1 | top-3 | unanswerable declined | answerable wrongly declined |")
+    print("|---|---|---|---|---|")
+    with news.news_engine(base) as engine:
+        system = NewsqaSystem(engine.index, base)
+        questions = news.load_questions()
+        for threshold in THRESHOLDS:
+            variant = system.with_settings(replace(base, min_coverage=threshold))
+            f = news.figures(news.run_questions(questions, news.newsqa_search(variant)))
+            rows.append({"min_coverage": threshold, "news": f})
+            print(f"| {threshold:.2f} | {f['top1']:.1%} | {f['top3']:.1%} | "
+                  f"{f['declined_unanswerable']:.1%} | {f['declined_answerable']:.1%} |")  # fmt: skip
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--sweep", action="store_true", help="grid over SearchSettings, report the best")
     parser.add_argument("--variants", action="store_true", help="measure the experimental variants in eval/variants.py")
     parser.add_argument("--misses", action="store_true", help="list the news questions that miss the top 3")
+    parser.add_argument("--thresholds", action="store_true", help="news figures for several no-answer thresholds")
     args = parser.parse_args(argv)
     report: dict[str, object] = {"current": measure(show_misses=args.misses)}
+    if args.thresholds:
+        report["thresholds"] = threshold_table()
     if args.sweep:
         report["sweep"] = sweep()
     if args.variants:
