@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import platform
 import resource
@@ -28,11 +27,12 @@ from typing import Any
 import numpy as np
 
 from bench.synthetic import SyntheticChunk, iter_chunks, load_vocabulary, make_questions
+from bench.textbook_bm25 import K1, B, textbook_bm25
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 TOP_K = 60  # candidates the product asks tantivy for (SearchSettings.candidates)
 SHOWN = 5  # stored documents fetched per query
-K1, B = 1.2, 0.75
+
 TARGETS = {"p50_ms": 5.0, "p99_ms": 50.0, "open_s": 1.0}
 Result = dict[str, Any]
 
@@ -288,40 +288,6 @@ def phase_baseline(args: argparse.Namespace, workdir: Path) -> Result:
 
 
 # ---------------------------------------------------------------- BM25 agreement
-
-
-FIELDNORM_IDENTITY = 24
-
-
-def _fieldnorm_decode(code: int) -> int:
-    """Lucene's/tantivy's one-byte field length: exact below 40 tokens, log-scale above."""
-    if code < FIELDNORM_IDENTITY:
-        return code
-    code -= FIELDNORM_IDENTITY
-    bits, shift = code & 7, code >> 3
-    return FIELDNORM_IDENTITY + (bits if shift == 0 else (bits | 8) << (shift - 1))
-
-
-FIELDNORMS = np.array([_fieldnorm_decode(code) for code in range(256)], dtype=np.int64)
-
-
-def quantise_lengths(lengths: np.ndarray) -> np.ndarray:
-    """Document lengths as tantivy stores them (rounded down onto the one-byte scale)."""
-    return FIELDNORMS[np.searchsorted(FIELDNORMS, lengths, side="right") - 1]
-
-
-def textbook_bm25(docs: list[list[str]], query: list[str], quantise: bool = True) -> np.ndarray:
-    """BM25 as tantivy/Lucene define it: idf = ln(1 + (N - n + 0.5) / (n + 0.5)), k1=1.2, b=0.75."""
-    lengths = np.array([len(doc) for doc in docs], dtype=np.float64)
-    norms = quantise_lengths(lengths.astype(np.int64)) if quantise else lengths
-    scores = np.zeros(len(docs))
-    for term in dict.fromkeys(query):
-        tf = np.array([doc.count(term) for doc in docs], dtype=np.float64)
-        n = np.count_nonzero(tf)
-        if n:
-            idf = math.log(1 + (len(docs) - n + 0.5) / (n + 0.5))
-            scores += idf * (K1 + 1) * tf / (tf + K1 * (1 - B + B * norms / lengths.mean()))
-    return scores
 
 
 def overlap_at(found: np.ndarray, reference: np.ndarray, k: int = 10) -> float:

@@ -17,39 +17,10 @@ import pytest
 import tantivy
 from rank_bm25 import BM25Okapi
 
+from bench.textbook_bm25 import K1, B, textbook_bm25
 from retrieval.index import build_schema
 
-K1, B = 1.2, 0.75
 DICT = Path(jieba.__file__).resolve().parent / "dict.txt"
-
-
-def _norm_table() -> np.ndarray:
-    """tantivy's (Lucene's) 256 one-byte field lengths."""
-    table = []
-    for code in range(256):
-        if code < 24:
-            table.append(code)
-        else:
-            bits, shift = (code - 24) & 7, (code - 24) >> 3
-            table.append(24 + (bits if shift == 0 else (bits | 8) << (shift - 1)))
-    return np.array(table)
-
-
-NORMS = _norm_table()
-
-
-def textbook_bm25(docs: list[list[str]], query: list[str]) -> np.ndarray:
-    """Lucene-variant BM25 with quantised document lengths, in numpy."""
-    lengths = np.array([len(doc) for doc in docs], dtype=np.float64)
-    stored = NORMS[np.searchsorted(NORMS, lengths, side="right") - 1]
-    scores = np.zeros(len(docs))
-    for term in dict.fromkeys(query):
-        tf = np.array([doc.count(term) for doc in docs], dtype=np.float64)
-        n = np.count_nonzero(tf)
-        if n:
-            idf = math.log(1 + (len(docs) - n + 0.5) / (n + 0.5))
-            scores += idf * (K1 + 1) * tf / (tf + K1 * (1 - B + B * stored / lengths.mean()))
-    return scores
 
 
 class LuceneIdfBM25(BM25Okapi):
