@@ -34,28 +34,16 @@ from typing import Any, ClassVar, TypeVar
 
 from aiohttp import web
 
-if __package__:
-    from .telegram_html import (
-        MAX_MESSAGE_LENGTH,
-        EntityParseError,
-        entity_text,
-        find_auto_entities,
-        merge_auto_entities,
-        normalize_url,
-        parse_html,
-        trim_text,
-    )
-else:
-    from telegram_html import (
-        MAX_MESSAGE_LENGTH,
-        EntityParseError,
-        entity_text,
-        find_auto_entities,
-        merge_auto_entities,
-        normalize_url,
-        parse_html,
-        trim_text,
-    )
+from .telegram_html import (
+    MAX_MESSAGE_LENGTH,
+    EntityParseError,
+    entity_text,
+    find_auto_entities,
+    merge_auto_entities,
+    normalize_url,
+    parse_html,
+    trim_text,
+)
 
 T = TypeVar("T")
 
