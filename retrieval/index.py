@@ -259,7 +259,12 @@ class CorpusIndex:
         if progress is not None and todo:
             iterable = progress(todo)  # type: ignore[arg-type]
         for doc, path, existed in iterable:
-            self._index_file(writer, doc, path, existed, report, requeue)
+            self._index_file(writer, doc, path, known.get(doc) if existed else None, report, requeue)
+        done = {doc for doc, _, _ in todo}
+        for doc in sorted(requeue - done):  # copies of an article that changed or went away
+            if doc in present:
+                report.unchanged -= 1
+                self._index_file(writer, doc, present[doc], known.get(doc), report, requeue)
         self._drop_boilerplate(writer, report)
         writer.commit()
         writer.wait_merging_threads()
@@ -268,12 +273,12 @@ class CorpusIndex:
         report.skipped = self.manifest.skipped()
         return report
 
-    def _index_file(self, writer: tantivy.IndexWriter, doc: str, path: Path, existed: bool,
+    def _index_file(self, writer: tantivy.IndexWriter, doc: str, path: Path, known: tuple[int, int, str, str] | None,
                     report: RefreshReport, requeue: set[str]) -> None:  # fmt: skip
         stat = _file_stat(path)
         raw_hash = hashlib.sha1(path.read_bytes()).hexdigest() if path.is_file() else ""
-        known = self.manifest.files().get(doc)
-        if existed and known and known[2] == raw_hash and doc not in requeue:
+        existed = known is not None
+        if known is not None and known[2] == raw_hash and doc not in requeue:
             self.manifest.db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE doc = ?", (*stat, doc))
             report.unchanged += 1
             return

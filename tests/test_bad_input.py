@@ -90,3 +90,27 @@ def test_paragraph_repeated_across_many_articles_is_not_a_chunk(tmp_path: Path) 
     engine = Engine(corpus, tmp_path / "index")
     assert engine.search("版权归原作者所有侵权联系删除") == []
     assert engine.search("新能源汽车销量")[0].doc == "post1.md"
+
+
+def test_a_copy_takes_over_when_its_original_is_removed(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path / "corpus", BUNDLED_CORPUS)
+    (corpus / "zz-copy.txt").write_bytes((corpus / "001_b9d15ce63dd39017.txt").read_bytes())
+    engine = Engine(corpus, tmp_path / "index")
+    assert engine.search("包保责任制是怎么安排的")[0].doc == "001_b9d15ce63dd39017.txt"
+    (corpus / "001_b9d15ce63dd39017.txt").unlink()
+    report = engine.refresh()
+    assert report.removed == ["001_b9d15ce63dd39017.txt"] and report.updated == ["zz-copy.txt"]
+    assert engine.search("包保责任制是怎么安排的")[0].doc == "zz-copy.txt"
+    assert engine.stats().articles == 5
+
+
+def test_a_copy_is_indexed_on_its_own_when_its_original_changes(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path / "corpus", BUNDLED_CORPUS)
+    (corpus / "zz-copy.txt").write_bytes((corpus / "001_b9d15ce63dd39017.txt").read_bytes())
+    engine = Engine(corpus, tmp_path / "index")
+    original = corpus / "001_b9d15ce63dd39017.txt"
+    original.write_text(original.read_text(encoding="utf-8").replace("包保责任制", "属地责任制"), encoding="utf-8")
+    report = engine.refresh()
+    assert sorted(report.updated) == ["001_b9d15ce63dd39017.txt", "zz-copy.txt"]
+    assert engine.search("包保责任制是怎么安排的")[0].doc == "zz-copy.txt"
+    assert engine.stats().articles == 6
