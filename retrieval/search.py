@@ -144,41 +144,49 @@ class Searcher:
         ranges = self.date_ranges(query)
         word_weights = self._weights("words", query.topic_words)
         gram_weights = self._weights("grams", query.topic_bigrams)
-        hits: list[Hit] = []
-        for address_key, score in self._candidates(text_query, ranges).items():
-            stored = self.searcher.doc(tantivy.DocAddress(*address_key))
+        candidates = self._candidates(text_query, ranges)
+        addresses = [tantivy.DocAddress(*key) for key in candidates]
+        days = [NO_DATE if day is None else int(day) for day in self.searcher.fast_field_values("day", addresses)]
+        ranked = []
+        for address, score, day in zip(addresses, candidates.values(), days, strict=True):
+            factor = self._date_factor(day, ranges)
+            if latest or query.wants_latest:
+                factor *= self._recency_factor(day)
+            ranked.append((score * factor, day, address))
+        if latest:
+            ranked.sort(key=lambda item: (item[1], item[0]), reverse=True)
+        else:
+            ranked.sort(key=lambda item: item[0], reverse=True)
+        # Walk down the ranking and stop at k answers: only those passages' text is read.
+        picker = _Picker(k, per_article)
+        required = query.required if self.settings.require_latin_terms else []
+        for score, day, address in ranked:
+            stored = self.searcher.doc(address)
+            doc = stored.get_first("doc") or ""
+            if not picker.has_room(doc):
+                continue
             text = stored.get_first("text") or ""
             title = stored.get_first("article_title") or ""
             heading = stored.get_first("heading") or ""
             haystack = normalise(f"{title} {heading} {text}")
             coverage, terms = _coverage(haystack, word_weights, gram_weights)
-            required = query.required if self.settings.require_latin_terms else []
             if coverage < self.settings.min_coverage or not _has_all(haystack, required):
                 continue
-            day = stored.get_first("day")
-            day = NO_DATE if day is None else int(day)
-            factor = self._date_factor(day, ranges)
-            if latest or query.wants_latest:
-                factor *= self._recency_factor(day)
-            hits.append(
-                Hit(
-                    doc=stored.get_first("doc") or "",
-                    chunk=int(stored.get_first("chunk") or 0),
-                    score=score * factor,
-                    text=text,
-                    title=title,
-                    published=None if day == NO_DATE else date.fromordinal(day),
-                    source=stored.get_first("source") or "",
-                    heading=heading,
-                    coverage=coverage,
-                    terms=terms,
-                )
+            hit = Hit(
+                doc=doc,
+                chunk=int(stored.get_first("chunk") or 0),
+                score=score,
+                text=text,
+                title=title,
+                published=None if day == NO_DATE else date.fromordinal(day),
+                source=stored.get_first("source") or "",
+                heading=heading,
+                coverage=coverage,
+                terms=terms,
             )
-        if latest:
-            hits.sort(key=lambda hit: (hit.published or date.min, hit.score), reverse=True)
-        else:
-            hits.sort(key=lambda hit: hit.score, reverse=True)
-        return _diversify(hits, k, per_article)
+            if picker.offer(hit):
+                break
+        return picker.chosen
 
 
 _LATIN_JOINER = re.compile(r"(?<=[a-z])[-_]+(?=[a-z])")
@@ -219,20 +227,24 @@ def _near_duplicate(candidate: frozenset[str], kept: list[frozenset[str]]) -> bo
     )
 
 
-def _diversify(hits: list[Hit], k: int, per_article: int) -> list[Hit]:
-    """Keep the best hits, at most per_article per article, near-duplicate passages once."""
-    chosen: list[Hit] = []
-    per_doc: dict[str, int] = {}
-    kept_shingles: list[frozenset[str]] = []
-    for hit in hits:
-        if per_doc.get(hit.doc, 0) >= per_article:
-            continue
+class _Picker:
+    """Collects the best hits: at most per_article per article, near-duplicate passages once."""
+
+    def __init__(self, k: int, per_article: int) -> None:
+        self.k = k
+        self.per_article = per_article
+        self.chosen: list[Hit] = []
+        self.per_doc: dict[str, int] = {}
+        self.kept_shingles: list[frozenset[str]] = []
+
+    def has_room(self, doc: str) -> bool:
+        return self.per_doc.get(doc, 0) < self.per_article
+
+    def offer(self, hit: Hit) -> bool:
+        """Keep the hit unless it repeats a kept passage; True once k hits are kept."""
         shingles = _shingles(hit.text)
-        if _near_duplicate(shingles, kept_shingles):
-            continue
-        kept_shingles.append(shingles)
-        per_doc[hit.doc] = per_doc.get(hit.doc, 0) + 1
-        chosen.append(hit)
-        if len(chosen) == k:
-            break
-    return chosen
+        if not _near_duplicate(shingles, self.kept_shingles):
+            self.kept_shingles.append(shingles)
+            self.per_doc[hit.doc] = self.per_doc.get(hit.doc, 0) + 1
+            self.chosen.append(hit)
+        return len(self.chosen) >= self.k
