@@ -150,8 +150,10 @@ class Conversation:
         if command not in styles:
             return self.say(messages.UNKNOWN_COMMAND)
         style = styles[command]
+        if not rest and style == "latest":
+            return Question("", style)  # the newest articles of the whole archive
         if not rest:
-            usage = {"ask": messages.ASK_USAGE, "search": messages.SEARCH_USAGE, "latest": messages.LATEST_USAGE}
+            usage = {"ask": messages.ASK_USAGE, "search": messages.SEARCH_USAGE}
             return self.say((messages.EMPTY if command is None else usage[style]).format(example=example))
         if len(rest) > messages.MAX_QUESTION_CHARS:
             return self.say(messages.TOO_LONG.format(length=len(rest), limit=messages.MAX_QUESTION_CHARS))
@@ -173,6 +175,9 @@ class Conversation:
         if question.style == "search":
             answer = _shortened(self.engine.answer(question.text, k=SEARCH_HITS), SEARCH_QUOTE_CHARS)
             header = messages.SEARCH_HEADER.format(words=question.text)
+        elif question.style == "latest" and not question.text:
+            answer = self.engine.newest(k=page_size * PAGES_PER_ANSWER)
+            header = messages.NEWEST_HEADER
         else:
             latest = question.style == "latest"
             answer = self.engine.answer(question.text, k=page_size * PAGES_PER_ANSWER, latest=latest)

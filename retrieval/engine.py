@@ -59,6 +59,10 @@ class Engine:
         hits = self.searcher.search(query, k=k, per_article=per_article, latest=latest)
         return build_answer(question, hits, query.words + query.bigrams)
 
+    def newest(self, k: int = 5) -> Answer:
+        """The opening passages of the most recent articles, for "/latest" with no words."""
+        return build_answer("", self.searcher.newest(k), [])
+
     def stats(self) -> CorpusStats:
         with self._lock:
             return self._stats()

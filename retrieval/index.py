@@ -25,7 +25,7 @@ from .chunk import chunk_article
 from .ingest import iter_corpus_files, read_article
 from .model import Article, Chunk, SkippedFile
 
-INDEX_FORMAT = 4  # bump when the schema or the chunking/analysis rules change
+INDEX_FORMAT = 5  # bump when the schema or the chunking/analysis rules change
 BOILERPLATE_MIN_ARTICLES = 3  # a passage printed in this many articles is site boilerplate
 NO_DATE = -1
 
@@ -33,7 +33,7 @@ NO_DATE = -1
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("doc", stored=True, tokenizer_name="raw")
-    builder.add_integer_field("chunk", stored=True)
+    builder.add_integer_field("chunk", stored=True, indexed=True)
     builder.add_text_field("words", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("grams", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("title", tokenizer_name="whitespace", index_option="freq")

@@ -135,6 +135,29 @@ class Searcher:
             return 1.0
         return 1 + self.settings.recency_boost * (day - self.first_day) / (self.last_day - self.first_day)
 
+    def newest(self, k: int) -> list[Hit]:
+        """The opening passage of the k most recent articles, newest first."""
+        openings = tantivy.Query.range_query(self.index.schema, "chunk", tantivy.FieldType.Integer, 0, 0)
+        found = self.searcher.search(openings, k, count=False, order_by_field="day").hits
+        hits = []
+        for _, address in found:
+            stored = self.searcher.doc(address)
+            day = stored.get_first("day")
+            hits.append(
+                Hit(
+                    doc=stored.get_first("doc") or "",
+                    chunk=0,
+                    score=0.0,
+                    text=stored.get_first("text") or "",
+                    title=stored.get_first("article_title") or "",
+                    published=None if day is None or day == NO_DATE else date.fromordinal(int(day)),
+                    source=stored.get_first("source") or "",
+                    heading=stored.get_first("heading") or "",
+                    coverage=0.0,
+                )
+            )
+        return hits
+
     def search(self, query: Query, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
         """Best passages for the query, at most `per_article` from one article; [] means no answer."""
         text_query = self._text_query(query)

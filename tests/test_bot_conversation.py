@@ -118,3 +118,14 @@ def test_bot_command_stops_with_one_line_on_a_bad_token(
     assert len(err) == 1 and "TELEGRAM_BOT_TOKEN" in err[0] and word in err[0]
     if token:
         assert token not in err[0]
+
+
+def test_latest_without_words_lists_the_newest_articles_first(bundled_engine: Engine) -> None:
+    chat = conversation(bundled_engine)
+    private = Incoming(42, 42, "/latest")
+    assert chat.decide(private) == Question("", "latest")
+    reply = chat.respond(private)
+    assert reply is not None and messages.NEWEST_HEADER in reply.text
+    dates = [line for line in reply.text.splitlines() if " · 20" in line]
+    assert dates and "2022-04-16" in dates[0]  # the newest seed comes first
+    assert "2022-04-11" in dates[1]
