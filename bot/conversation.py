@@ -27,6 +27,7 @@ SEARCH_PAGE = 8
 SEARCH_QUOTE_CHARS = 120
 INLINE_RESULTS = 5
 INLINE_DESCRIPTION_CHARS = 100
+INLINE_RATE_FACTOR = 5  # inline queries per minute = questions per minute x this
 PAGES_PER_ANSWER = 3  # an answer holds up to this many pages of quotes
 
 _COMMAND = re.compile(r"^/([A-Za-z][A-Za-z0-9_]{0,63})(?:@([A-Za-z0-9_]{3,32}))?(.*)$", re.DOTALL)
@@ -91,6 +92,8 @@ class Conversation:
         self.store = store if store is not None else PageStore()
         self.bot_username = bot_username
         self.rate = RateLimiter(settings.questions_per_minute, clock)
+        # Inline queries arrive as the user types, so they get a wider budget of their own.
+        self.inline_rate = RateLimiter(settings.questions_per_minute * INLINE_RATE_FACTOR, clock)
         self.allow = AllowList(settings.allowed_chats)
         self.refresh_stats()
 
@@ -208,8 +211,8 @@ class Conversation:
 
     # ------------------------------------------------------------------ inline mode
     def inline_allowed(self, user_id: int) -> bool:
-        """Inline queries come from users, not chats: allowed users are the allowed private chats."""
-        return self.allow.allows(user_id)
+        """Allowed users (inline queries come from users: the allowed private chats) within their rate."""
+        return self.allow.allows(user_id) and self.inline_rate.wait_seconds(user_id) == 0
 
     def inline(self, query: str) -> list[InlineItem]:
         """Blocking: the top quotes for an inline query, each a ready-to-send message."""

@@ -129,3 +129,10 @@ def test_latest_without_words_lists_the_newest_articles_first(bundled_engine: En
     dates = [line for line in reply.text.splitlines() if " · 20" in line]
     assert dates and "2022-04-16" in dates[0]  # the newest seed comes first
     assert "2022-04-11" in dates[1]
+
+
+def test_inline_queries_have_their_own_wider_rate_limit(bundled_engine: Engine) -> None:
+    chat = conversation(bundled_engine, NEWSQA_QUESTIONS_PER_MINUTE=2)
+    allowed = [chat.inline_allowed(7) for _ in range(12)]
+    assert allowed == [True] * 10 + [False] * 2
+    assert chat.inline_allowed(8)  # another user is not affected
