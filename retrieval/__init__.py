@@ -5,7 +5,7 @@ The data flow, one module per arrow::
     ingest/  files -> Article          (decode, front matter, HTML or plain text)
     chunk    Article -> Chunk          (paragraphs as the reader saw them)
     analyse  text -> tokens            (jieba words and character bigrams)
-    index    Chunk -> tantivy index on disk, refreshed incrementally
+    index    Chunk -> tantivy index on disk, refreshed incrementally (manifest: files seen)
     query    question -> Query         (terms, dates, "latest")
     search   Query -> Hit              (BM25, rerank, no-answer threshold)
     answer   Hit -> Answer             (lead sentence, quotes, highlight spans)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,11 +22,11 @@ import tantivy
 from .analyse import ANALYSIS_DATA, Analyzer, normalise
 from .chunk import chunk_article
 from .ingest import iter_corpus_files, read_article
+from .manifest import NO_DATE, Manifest
 from .model import Article, Chunk, SkippedFile
 
 INDEX_FORMAT = 5  # bump when the schema or the chunking/analysis rules change
 BOILERPLATE_MIN_ARTICLES = 3  # a passage printed in this many articles is site boilerplate
-NO_DATE = -1
 
 
 def build_schema() -> tantivy.Schema:
@@ -100,84 +99,6 @@ def chunk_document(chunk: Chunk, article: Article, analyzer: Analyzer) -> dict[s
         "article_title": article.title,
         "source": article.source,
     }
-
-
-class Manifest:
-    """SQLite record of the files behind the index."""
-
-    def __init__(self, path: Path) -> None:
-        # The engine serialises access (Engine._lock); the bot calls it from worker threads.
-        self.db = sqlite3.connect(path, check_same_thread=False)
-        self.db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-            CREATE TABLE IF NOT EXISTS files (
-                doc TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha1 TEXT,
-                status TEXT, reason TEXT, body_hash TEXT, day INTEGER, chunks INTEGER);
-            CREATE INDEX IF NOT EXISTS files_body ON files(body_hash);
-            CREATE TABLE IF NOT EXISTS passages (hash TEXT, doc TEXT, PRIMARY KEY (hash, doc));
-            CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc);
-            """
-        )
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    def files(self) -> dict[str, tuple[int, int, str, str]]:
-        rows = self.db.execute("SELECT doc, size, mtime_ns, sha1, status FROM files")
-        return {doc: (size, mtime, sha1, status) for doc, size, mtime, sha1, status in rows}
-
-    def forget(self, doc: str) -> None:
-        self.db.execute("DELETE FROM files WHERE doc = ?", (doc,))
-        self.db.execute("DELETE FROM passages WHERE doc = ?", (doc,))
-
-    def duplicates_of(self, doc: str) -> list[str]:
-        rows = self.db.execute("SELECT doc FROM files WHERE status = 'duplicate' AND reason = ?", (doc,))
-        return [row[0] for row in rows]
-
-    def indexed_with_body(self, body_hash: str) -> str | None:
-        row = self.db.execute(
-            "SELECT doc FROM files WHERE body_hash = ? AND status = 'indexed' ORDER BY doc LIMIT 1", (body_hash,)
-        ).fetchone()
-        return row[0] if row else None
-
-    def passage_articles(self, hashes: Iterable[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for passage in set(hashes):
-            row = self.db.execute("SELECT COUNT(*) FROM passages WHERE hash = ?", (passage,)).fetchone()
-            counts[passage] = row[0]
-        return counts
-
-    def record(self, doc: str, stat: tuple[int, int], sha1: str, status: str, reason: str = "",
-               body_hash: str = "", day: int = NO_DATE, chunks: int = 0) -> None:  # fmt: skip
-        self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (doc, stat[0], stat[1], sha1, status, reason, body_hash, day, chunks),
-        )
-
-    def add_passages(self, doc: str, hashes: Iterable[str]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", [(h, doc) for h in set(hashes)])
-
-    def skipped(self) -> list[SkippedFile]:
-        rows = self.db.execute("SELECT doc, reason FROM files WHERE status = 'skipped' ORDER BY doc")
-        return [SkippedFile(doc, reason) for doc, reason in rows]
-
-    def article_days(self) -> list[int]:
-        rows = self.db.execute("SELECT day FROM files WHERE status = 'indexed' AND day != ?", (NO_DATE,))
-        return [row[0] for row in rows]
-
-    def count(self, status: str) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
-
-    def commit(self) -> None:
-        self.db.commit()
-
-    def close(self) -> None:
-        self.db.close()
 
 
 def _body_hash(article: Article) -> str:

@@ -1,0 +1,89 @@
+"""The SQLite manifest beside the index: every file seen, its fingerprint and what became of it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from .model import SkippedFile
+
+NO_DATE = -1  # the day number of an article whose date is unknown
+
+
+class Manifest:
+    """SQLite record of the files behind the index."""
+
+    def __init__(self, path: Path) -> None:
+        # The engine serialises access (Engine._lock); the bot calls it from worker threads.
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE IF NOT EXISTS files (
+                doc TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha1 TEXT,
+                status TEXT, reason TEXT, body_hash TEXT, day INTEGER, chunks INTEGER);
+            CREATE INDEX IF NOT EXISTS files_body ON files(body_hash);
+            CREATE TABLE IF NOT EXISTS passages (hash TEXT, doc TEXT, PRIMARY KEY (hash, doc));
+            CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc);
+            """
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def files(self) -> dict[str, tuple[int, int, str, str]]:
+        rows = self.db.execute("SELECT doc, size, mtime_ns, sha1, status FROM files")
+        return {doc: (size, mtime, sha1, status) for doc, size, mtime, sha1, status in rows}
+
+    def forget(self, doc: str) -> None:
+        self.db.execute("DELETE FROM files WHERE doc = ?", (doc,))
+        self.db.execute("DELETE FROM passages WHERE doc = ?", (doc,))
+
+    def duplicates_of(self, doc: str) -> list[str]:
+        rows = self.db.execute("SELECT doc FROM files WHERE status = 'duplicate' AND reason = ?", (doc,))
+        return [row[0] for row in rows]
+
+    def indexed_with_body(self, body_hash: str) -> str | None:
+        row = self.db.execute(
+            "SELECT doc FROM files WHERE body_hash = ? AND status = 'indexed' ORDER BY doc LIMIT 1", (body_hash,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def passage_articles(self, hashes: Iterable[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for passage in set(hashes):
+            row = self.db.execute("SELECT COUNT(*) FROM passages WHERE hash = ?", (passage,)).fetchone()
+            counts[passage] = row[0]
+        return counts
+
+    def record(self, doc: str, stat: tuple[int, int], sha1: str, status: str, reason: str = "",
+               body_hash: str = "", day: int = NO_DATE, chunks: int = 0) -> None:  # fmt: skip
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc, stat[0], stat[1], sha1, status, reason, body_hash, day, chunks),
+        )
+
+    def add_passages(self, doc: str, hashes: Iterable[str]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", [(h, doc) for h in set(hashes)])
+
+    def skipped(self) -> list[SkippedFile]:
+        rows = self.db.execute("SELECT doc, reason FROM files WHERE status = 'skipped' ORDER BY doc")
+        return [SkippedFile(doc, reason) for doc, reason in rows]
+
+    def article_days(self) -> list[int]:
+        rows = self.db.execute("SELECT day FROM files WHERE status = 'indexed' AND day != ?", (NO_DATE,))
+        return [row[0] for row in rows]
+
+    def count(self, status: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
