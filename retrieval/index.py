@@ -21,7 +21,7 @@ import tantivy
 
 from .analyse import ANALYSIS_DATA, Analyzer, normalise
 from .chunk import chunk_article
-from .ingest import iter_corpus_files, read_article
+from .ingest import article_from_bytes, iter_corpus_files
 from .manifest import NO_DATE, Manifest
 from .model import Article, Chunk, SkippedFile
 
@@ -197,7 +197,11 @@ class CorpusIndex:
     def _index_file(self, writer: tantivy.IndexWriter, doc: str, path: Path, known: tuple[int, int, str, str] | None,
                     report: RefreshReport, requeue: set[str]) -> None:  # fmt: skip
         stat = _file_stat(path)
-        raw_hash = hashlib.sha1(path.read_bytes()).hexdigest() if path.is_file() else ""
+        try:
+            raw: bytes | None = path.read_bytes()
+        except OSError as error:
+            raw, unreadable = None, f"unreadable: {error.strerror or error}"
+        raw_hash = hashlib.sha1(raw).hexdigest() if raw is not None else ""
         existed = known is not None
         if known is not None and known[2] == raw_hash and doc not in requeue:
             self.manifest.db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE doc = ?", (*stat, doc))
@@ -208,7 +212,7 @@ class CorpusIndex:
             requeue.update(self.manifest.duplicates_of(doc))
             self.manifest.forget(doc)
         (report.updated if existed else report.added).append(doc)
-        article = read_article(path, self.corpus_dir)
+        article = article_from_bytes(raw, doc) if raw is not None else SkippedFile(doc, unreadable)
         if isinstance(article, SkippedFile):
             self.manifest.record(doc, stat, raw_hash, "skipped", article.reason)
             return

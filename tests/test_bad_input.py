@@ -114,3 +114,21 @@ def test_a_copy_is_indexed_on_its_own_when_its_original_changes(tmp_path: Path) 
     assert sorted(report.updated) == ["001_b9d15ce63dd39017.txt", "zz-copy.txt"]
     assert engine.search("包保责任制是怎么安排的")[0].doc == "zz-copy.txt"
     assert engine.stats().articles == 6
+
+
+def test_a_file_that_cannot_be_read_is_named_and_the_rest_indexed(tmp_path: Path, monkeypatch) -> None:
+    corpus = copy_corpus(tmp_path / "corpus", BUNDLED_CORPUS)
+    locked = corpus / "locked.md"
+    locked.write_text("---\ntitle: 'x'\n---\n<p>内容</p>", encoding="utf-8")
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.md":
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    engine = Engine(corpus, tmp_path / "index")
+    skipped = {item.doc: item.reason for item in engine.last_report.skipped}
+    assert skipped == {"locked.md": "unreadable: Permission denied"}
+    assert engine.stats().articles == 5

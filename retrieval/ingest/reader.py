@@ -87,6 +87,11 @@ def read_article(path: Path, corpus_root: Path) -> Article | SkippedFile:
         raw = path.read_bytes()
     except OSError as error:
         return SkippedFile(doc, f"unreadable: {error.strerror or error}")
+    return article_from_bytes(raw, doc)
+
+
+def article_from_bytes(raw: bytes, doc: str) -> Article | SkippedFile:
+    """Decode and parse a file's bytes; a file that cannot be used comes back as SkippedFile."""
     try:
         text = decode_article_bytes(raw)
     except UndecodableFile as error:
