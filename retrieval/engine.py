@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .answer import Answer, build_answer
 from .index import CorpusIndex, RefreshReport
-from .query import parse_question
+from .query import Query, parse_question
 from .search import Hit, Searcher, SearchSettings
 
 MAX_QUESTION_CHARS = 500  # longer input is cut before analysis
@@ -49,13 +49,15 @@ class Engine:
             self.last_report = report
             return report
 
+    def _query(self, question: str) -> Query:
+        return parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
+
     def search(self, question: str, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
-        query = parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
-        return self.searcher.search(query, k=k, per_article=per_article, latest=latest)
+        return self.searcher.search(self._query(question), k=k, per_article=per_article, latest=latest)
 
     def answer(self, question: str, k: int = 3, per_article: int | None = None, latest: bool = False) -> Answer:
         """Quotes for a question, best first; Answer.found is False for an honest no-answer."""
-        query = parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
+        query = self._query(question)
         hits = self.searcher.search(query, k=k, per_article=per_article, latest=latest)
         return build_answer(question, hits, query.words + query.bigrams)
 

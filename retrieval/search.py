@@ -19,6 +19,8 @@ from .analyse import normalise
 from .index import NO_DATE, CorpusIndex
 from .query import Query
 
+# News is often printed a day or more after the day it reports: dates near the asked day count too.
+DAYS_BEFORE, DAYS_AFTER = 1, 3
 NEAR_DUPLICATE_SHARE = 0.8  # passages sharing this much of their text are quoted once
 
 
@@ -108,7 +110,7 @@ class Searcher:
         queries = [(text_query, self.settings.candidates)]
         for start, end in ranges:
             in_range = tantivy.Query.range_query(
-                self.index.schema, "day", tantivy.FieldType.Integer, start - 1, end + 3
+                self.index.schema, "day", tantivy.FieldType.Integer, start - DAYS_BEFORE, end + DAYS_AFTER
             )
             both = [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, in_range)]
             queries.append((tantivy.Query.boolean_query(both), 20))
@@ -126,7 +128,7 @@ class Searcher:
             return 1.0
         if any(start <= day <= end for start, end in ranges):
             return 1 + self.settings.date_boost
-        if any(start - 1 <= day <= end + 3 for start, end in ranges):
+        if any(start - DAYS_BEFORE <= day <= end + DAYS_AFTER for start, end in ranges):
             return 1 + self.settings.date_boost / 2
         return 1.0
 
@@ -139,24 +141,7 @@ class Searcher:
         """The opening passage of the k most recent articles, newest first."""
         openings = tantivy.Query.range_query(self.index.schema, "chunk", tantivy.FieldType.Integer, 0, 0)
         found = self.searcher.search(openings, k, count=False, order_by_field="day").hits
-        hits = []
-        for _, address in found:
-            stored = self.searcher.doc(address)
-            day = stored.get_first("day")
-            hits.append(
-                Hit(
-                    doc=stored.get_first("doc") or "",
-                    chunk=0,
-                    score=0.0,
-                    text=stored.get_first("text") or "",
-                    title=stored.get_first("article_title") or "",
-                    published=None if day is None or day == NO_DATE else date.fromordinal(int(day)),
-                    source=stored.get_first("source") or "",
-                    heading=stored.get_first("heading") or "",
-                    coverage=0.0,
-                )
-            )
-        return hits
+        return [_hit(self.searcher.doc(address), score=0.0) for _, address in found]
 
     def search(self, query: Query, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
         """Best passages for the query, at most `per_article` from one article; [] means no answer."""
@@ -183,7 +168,7 @@ class Searcher:
         # Walk down the ranking and stop at k answers: only those passages' text is read.
         picker = _Picker(k, per_article)
         required = query.required if self.settings.require_latin_terms else []
-        for score, day, address in ranked:
+        for score, _day, address in ranked:
             stored = self.searcher.doc(address)
             doc = stored.get_first("doc") or ""
             if not picker.has_room(doc):
@@ -195,21 +180,27 @@ class Searcher:
             coverage, terms = _coverage(haystack, word_weights, gram_weights)
             if coverage < self.settings.min_coverage or not _has_all(haystack, required):
                 continue
-            hit = Hit(
-                doc=doc,
-                chunk=int(stored.get_first("chunk") or 0),
-                score=score,
-                text=text,
-                title=title,
-                published=None if day == NO_DATE else date.fromordinal(day),
-                source=stored.get_first("source") or "",
-                heading=heading,
-                coverage=coverage,
-                terms=terms,
-            )
+            hit = _hit(stored, score=score, coverage=coverage, terms=terms)
             if picker.offer(hit):
                 break
         return picker.chosen
+
+
+def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: list[str] | None = None) -> Hit:
+    """A Hit from the fields the index stores for a passage."""
+    day = stored.get_first("day")
+    return Hit(
+        doc=stored.get_first("doc") or "",
+        chunk=int(stored.get_first("chunk") or 0),
+        score=score,
+        text=stored.get_first("text") or "",
+        title=stored.get_first("article_title") or "",
+        published=None if day is None or day == NO_DATE else date.fromordinal(int(day)),
+        source=stored.get_first("source") or "",
+        heading=stored.get_first("heading") or "",
+        coverage=coverage,
+        terms=terms or [],
+    )
 
 
 _LATIN_JOINER = re.compile(r"(?<=[a-z])[-_]+(?=[a-z])")
