@@ -1,9 +1,15 @@
-"""Query to hits: BM25 candidates from tantivy, reranked, capped per article, or none at all.
+"""Query to hits: BM25 candidates from tantivy, reranked by meaning, capped per article, or none at all.
+
+Ranking: tantivy's best lexical candidates (dates and recency boosting them) are read in
+order; the first `rerank_depth` are reordered by lexical score (scaled to the best one),
+coverage, and the semantic similarity of question and passage (retrieval.semantic).
 
 The no-answer rule: a passage is shown only when it contains the question's terms that
 carry at least `min_coverage` of the question's information, measured as IDF mass
-(averaged over words and character bigrams). A question about something the corpus never
-mentions ("比特币") fails this test everywhere, so the answer is an honest "no answer".
+(averaged over words and character bigrams), or when its meaning is at least
+`sure_similarity` close to the question; and it must contain the question's Latin words and
+numbers. A question about something the corpus never mentions ("比特币") fails this test
+everywhere, so the answer is an honest "no answer".
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import tantivy
 from .analyse import normalise
 from .index import NO_DATE, CorpusIndex
 from .query import Query
+from .semantic import SemanticScorer, shared_scorer
 
 # News is often printed a day or more after the day it reports: dates near the asked day count too.
 DAYS_BEFORE, DAYS_AFTER = 1, 3
@@ -36,7 +43,10 @@ class SearchSettings:
     require_latin_terms: bool = True  # an answer must contain the question's Latin words and numbers
     date_boost: float = 0.6
     recency_boost: float = 0.5
-    per_article: int = 2
+    per_article: int = 3
+    semantic_weight: float = 20.0  # 0 turns the semantic rerank off
+    rerank_depth: int = 20  # lexical candidates reranked by meaning
+    sure_similarity: float = 0.88  # a reranked passage this close in meaning answers even with few shared words
 
 
 @dataclass
@@ -53,6 +63,7 @@ class Hit:
     heading: str
     coverage: float
     terms: list[str] = field(default_factory=list)  # query terms found in the passage
+    similarity: float | None = None  # meaning-level closeness to the question, when it was measured
 
 
 def _idf(doc_freq: int, total: int) -> float:
@@ -63,9 +74,12 @@ def _idf(doc_freq: int, total: int) -> float:
 class Searcher:
     """Runs queries against one CorpusIndex."""
 
-    def __init__(self, index: CorpusIndex, settings: SearchSettings | None = None) -> None:
+    def __init__(self, index: CorpusIndex, settings: SearchSettings | None = None,
+                 scorer: SemanticScorer | None = None) -> None:  # fmt: skip
+        """`scorer`: the semantic reranker; the process-wide one unless given."""
         self.index = index
         self.settings = settings or SearchSettings()
+        self.scorer = scorer or shared_scorer()
         self.reload()
 
     def reload(self) -> None:
@@ -148,10 +162,9 @@ class Searcher:
         text_query = self._text_query(query)
         if text_query is None or self.searcher.num_docs == 0:
             return []
-        per_article = per_article or self.settings.per_article
+        s = self.settings
         ranges = self.date_ranges(query)
-        word_weights = self._weights("words", query.topic_words)
-        gram_weights = self._weights("grams", query.topic_bigrams)
+        weights = (self._weights("words", query.topic_words), self._weights("grams", query.topic_bigrams))
         candidates = self._candidates(text_query, ranges)
         addresses = [tantivy.DocAddress(*key) for key in candidates]
         days = [NO_DATE if day is None else int(day) for day in self.searcher.fast_field_values("day", addresses)]
@@ -160,30 +173,80 @@ class Searcher:
             factor = self._date_factor(day, ranges)
             if latest or query.wants_latest:
                 factor *= self._recency_factor(day)
-            ranked.append((score * factor, day, address))
+            ranked.append(_Candidate(address, score * factor, day))
         if latest:
-            ranked.sort(key=lambda item: (item[1], item[0]), reverse=True)
+            ranked.sort(key=lambda c: (c.day, c.score), reverse=True)
         else:
-            ranked.sort(key=lambda item: item[0], reverse=True)
-        # Walk down the ranking and stop at k answers: only those passages' text is read.
-        picker = _Picker(k, per_article)
-        required = query.required if self.settings.require_latin_terms else []
-        for score, _day, address in ranked:
-            stored = self.searcher.doc(address)
-            doc = stored.get_first("doc") or ""
-            if not picker.has_room(doc):
+            ranked.sort(key=lambda c: c.score, reverse=True)
+            depth = s.rerank_depth if self.scorer is not None and s.semantic_weight > 0 else 0
+            ranked[:depth] = self._rerank(query, ranked[:depth], weights)
+        # Walk down the ranking and stop at k answers: past the reranked head only those passages' text is read.
+        picker = _Picker(k, per_article or s.per_article)
+        required = query.required if s.require_latin_terms else []
+        for candidate in ranked:
+            if candidate.passage is None:
+                candidate.passage = self._read(candidate.address, weights)
+            passage = candidate.passage
+            if not picker.has_room(passage.doc):
                 continue
-            text = stored.get_first("text") or ""
-            title = stored.get_first("article_title") or ""
-            heading = stored.get_first("heading") or ""
-            haystack = normalise(f"{title} {heading} {text}")
-            coverage, terms = _coverage(haystack, word_weights, gram_weights)
-            if coverage < self.settings.min_coverage or not _has_all(haystack, required):
+            close = candidate.similarity is not None and candidate.similarity >= s.sure_similarity
+            if (passage.coverage < s.min_coverage and not close) or not _has_all(passage.haystack, required):
                 continue
-            hit = _hit(stored, score=score, coverage=coverage, terms=terms)
+            hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms)
+            hit.similarity = candidate.similarity
             if picker.offer(hit):
                 break
         return picker.chosen
+
+    def _read(self, address: tantivy.DocAddress, weights: tuple[dict[str, float], dict[str, float]]) -> _Passage:
+        stored = self.searcher.doc(address)
+        title = stored.get_first("article_title") or ""
+        text = stored.get_first("text") or ""
+        haystack = normalise(f"{title} {stored.get_first('heading') or ''} {text}")
+        coverage, terms = _coverage(haystack, *weights)
+        return _Passage(stored, stored.get_first("doc") or "", f"{title} {text}", haystack, coverage, terms)
+
+    def _rerank(self, query: Query, head: list[_Candidate],
+                weights: tuple[dict[str, float], dict[str, float]]) -> list[_Candidate]:  # fmt: skip
+        """Order the best lexical candidates by lexical score, coverage and meaning together."""
+        if not head or self.scorer is None:
+            return head
+        for candidate in head:
+            candidate.passage = self._read(candidate.address, weights)
+        similarities = self.scorer.similarities(query.text, [c.passage.shown for c in head if c.passage])
+        if similarities is None:
+            return head
+        best = max(c.score for c in head) or 1.0
+        for candidate, similarity in zip(head, similarities, strict=True):
+            assert candidate.passage is not None
+            candidate.similarity = similarity
+            candidate.score = (
+                candidate.score / best + candidate.passage.coverage + self.settings.semantic_weight * similarity
+            )
+        return sorted(head, key=lambda c: c.score, reverse=True)
+
+
+@dataclass
+class _Passage:
+    """A candidate's stored fields and how much of the question it covers."""
+
+    stored: tantivy.Document
+    doc: str
+    shown: str  # title and text, as the semantic scorer reads them
+    haystack: str  # normalised title, heading and text, as coverage reads them
+    coverage: float
+    terms: list[str]
+
+
+@dataclass
+class _Candidate:
+    """One passage on its way through the ranking; its text is read only when needed."""
+
+    address: tantivy.DocAddress
+    score: float
+    day: int
+    passage: _Passage | None = None
+    similarity: float | None = None  # known for the reranked head only
 
 
 def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: list[str] | None = None) -> Hit:

@@ -7,9 +7,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pytest
+
 from eval import baseline
 
 
+@pytest.mark.timeout(1200)  # the semantic rerank embeds all 256 CMRC contexts: a few minutes on 2 cores
 def test_figures_hold_against_baseline() -> None:
     current = baseline.newsqa_figures()
     assert baseline.regressions(current, baseline.load()) == []

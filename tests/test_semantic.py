@@ -1,0 +1,47 @@
+"""The semantic rerank: questions worded unlike the article still find the passage that answers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from retrieval.engine import Engine
+from retrieval.search import Searcher
+from retrieval.semantic import SemanticScorer
+
+
+def test_question_sharing_few_words_with_the_answer_is_answered(bundled_engine: Engine) -> None:
+    question = "李强凭什么相信上海能赢？"  # the article: "……定能迎来曙光、赢得胜利"
+    answer = bundled_engine.answer(question)
+    assert answer.found
+    assert "定能迎来曙光" in answer.quotes[0].full_text
+    lexical_only = Searcher(bundled_engine.index, replace(bundled_engine.searcher.settings, semantic_weight=0.0))
+    assert lexical_only.search(bundled_engine._query(question), k=3) == []
+
+
+def test_question_about_something_absent_is_still_declined(bundled_engine: Engine) -> None:
+    for question in ("比特币今天价格多少？", "明天北京天气怎么样？", "世界杯冠军是谁？"):
+        assert not bundled_engine.answer(question).found, question
+
+
+def test_a_paraphrase_is_closer_than_unrelated_text() -> None:
+    scorer = SemanticScorer()
+    passages = ["群众的就医配药一刻也不能耽误，建立完善双绿色通道。", "谷歌宣布推出数据湖存储引擎预览版。"]
+    related, unrelated = scorer.similarities("看病买药难的问题怎么解决？", passages)
+    assert related > unrelated
+
+
+def test_passage_vectors_are_kept_in_a_bounded_cache() -> None:
+    scorer = SemanticScorer(cache_size=2)
+    passages = ["上海发布通告。", "西安工业用电增长。", "美国释放转基因蚊子。"]
+    first = scorer.similarities("转基因蚊子", passages)
+    assert len(scorer._vectors) == 2
+    assert scorer.similarities("转基因蚊子", passages[1:]) == first[1:]
+
+
+def test_search_stays_lexical_when_the_model_cannot_run(bundled_engine: Engine) -> None:
+    broken = SemanticScorer()
+    broken.broken = True  # as after a failed load
+    searcher = Searcher(bundled_engine.index, bundled_engine.searcher.settings, broken)
+    hits = searcher.search(bundled_engine._query("包保责任制是怎么安排的？"), k=3)
+    assert hits and "包保" in hits[0].text
+    assert all(hit.similarity is None for hit in hits)
