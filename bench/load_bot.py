@@ -78,6 +78,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         corpus = Path(scratch) / "corpus"
         shutil.copytree(args.corpus, corpus, ignore=shutil.ignore_patterns(".*"))
         engine = Engine(corpus, Path(scratch) / "index")
+        if args.embed:  # as after `newsqa index --embed`: no passage is embedded while users wait
+            for _ in engine.embed_passages():
+                pass
         async with TelegramEmulator(token=TOKEN) as tg:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None,
@@ -119,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="NEWSQA_MAX_CONCURRENT_SEARCHES")
     parser.add_argument("--no-flood-limit", action="store_true", help="build the bot without AIORateLimiter")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--embed", action="store_true", help="embed every passage before the users arrive")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     report = asyncio.run(run(args))
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {report['p99_s']} s, max {report['max_s']} s; all answered in {report['wall_s']} s; "
             f"errors {report['errors']} (error log lines {report['error_log_lines']}, "
             f"rejected API calls {report['rejected_api_calls']}, missing replies {report['missing_replies']}); "
-            f"flood limit {'on' if report['flood_limit'] else 'off'}"
+            f"flood limit {'on' if report['flood_limit'] else 'off'}; passages embedded beforehand: {args.embed}"
         )
     return 0 if report["errors"] == 0 else 1
 

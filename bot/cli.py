@@ -68,6 +68,16 @@ def command_index(args: argparse.Namespace, settings: Settings) -> int:
     engine = open_engine(settings, args.corpus, args.index)
     report = engine.last_report or engine.refresh(_progress)
     print_report(report, engine)
+    if args.embed:
+        from tqdm import tqdm
+
+        total = engine.stats().passages
+        with tqdm(total=total, unit="passage", desc="embedding", disable=total < 1000, file=sys.stderr) as bar:
+            new = 0
+            for count in engine.embed_passages():
+                new += count
+                bar.update(32)
+        print(f"semantic rerank: {new} passages embedded now, {total - new} were already stored")
     return 0
 
 
@@ -146,7 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--index", type=Path, help="index folder (default: NEWSQA_INDEX_DIR)")
         return sub
 
-    add("index", "build or refresh the index and report skipped files").set_defaults(run=command_index)
+    index = add("index", "build or refresh the index and report skipped files")
+    embed_help = "also embed every passage for the semantic rerank now (about 70 ms each on 2 cores)"
+    index.add_argument("--embed", action="store_true", help=embed_help)
+    index.set_defaults(run=command_index)
     ask = add("ask", "print the answer as the bot would word it")
     ask.add_argument("question", nargs="+")
     ask.set_defaults(run=command_ask)

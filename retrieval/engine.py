@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,8 +12,10 @@ from .answer import Answer, build_answer
 from .index import CorpusIndex, RefreshReport
 from .query import Query, parse_question
 from .search import Hit, Searcher, SearchSettings
+from .semantic import SemanticScorer, model_installed
 
 MAX_QUESTION_CHARS = 500  # longer input is cut before analysis
+VECTORS_FILE = "vectors.sqlite"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ class Engine:
         self._lock = threading.Lock()
         if self.index.rebuilt or self.index.is_stale():
             self.last_report = self.index.refresh(progress)
-        self.searcher = Searcher(self.index, settings)
+        # Vectors of passages already embedded are kept beside the index: restarts stay fast.
+        self.scorer = SemanticScorer(store_path=index_dir / VECTORS_FILE) if model_installed() else None
+        self.searcher = Searcher(self.index, settings, self.scorer)
 
     def refresh(self, progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None) -> RefreshReport:
         """Re-read new, changed and removed files; searches see the result at once."""
@@ -80,5 +84,11 @@ class Engine:
             skipped=manifest.count("skipped"),
         )
 
+    def embed_passages(self) -> Iterator[int]:
+        """Embed every passage for the semantic rerank now rather than at first use; yields counts."""
+        return self.searcher.embed_all()
+
     def close(self) -> None:
+        if self.scorer is not None:
+            self.scorer.close()
         self.index.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -204,7 +205,14 @@ class Searcher:
         text = stored.get_first("text") or ""
         haystack = normalise(f"{title} {stored.get_first('heading') or ''} {text}")
         coverage, terms = _coverage(haystack, *weights)
-        return _Passage(stored, stored.get_first("doc") or "", f"{title} {text}", haystack, coverage, terms)
+        return _Passage(stored, stored.get_first("doc") or "", _shown(stored), haystack, coverage, terms)
+
+    def embed_all(self) -> Iterator[int]:
+        """Embed every indexed passage ahead of questions; yields how many were new, batch by batch."""
+        if self.scorer is None or self.searcher.num_docs == 0:
+            return iter(())
+        found = self.searcher.search(tantivy.Query.all_query(), self.searcher.num_docs, count=False).hits
+        return self.scorer.embed(_shown(self.searcher.doc(address)) for _, address in found)
 
     def _rerank(self, query: Query, head: list[_Candidate],
                 weights: tuple[dict[str, float], dict[str, float]]) -> list[_Candidate]:  # fmt: skip
@@ -247,6 +255,11 @@ class _Candidate:
     day: int
     passage: _Passage | None = None
     similarity: float | None = None  # known for the reranked head only
+
+
+def _shown(stored: tantivy.Document) -> str:
+    """A passage as the semantic scorer reads it: its article's title, then its text."""
+    return f"{stored.get_first('article_title') or ''} {stored.get_first('text') or ''}"
 
 
 def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: list[str] | None = None) -> Hit:

@@ -62,3 +62,19 @@ def test_malformed_setting_stops_with_one_line_naming_the_variable(tmp_path: Pat
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "NEWSQA_WEBHOOK_PORT" in lines[0]
+
+
+def test_index_embed_stores_passage_vectors_once(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path / "corpus", BUNDLED_CORPUS)
+    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    first = run_newsqa("index", "--embed", *where)
+    assert first.returncode == 0, first.stderr
+    assert "88 passages embedded now, 0 were already stored" in first.stdout
+    again = run_newsqa("index", "--embed", *where)  # a restart: the vectors are on disk
+    assert "0 passages embedded now, 88 were already stored" in again.stdout
+    (corpus / "001_b9d15ce63dd39017.txt").unlink()
+    body = "上海：快递员可以出门派件\n\n快递员等专业力量要在严格防疫要求前提下应出尽出，保障生活物资送到居民手中。\n"
+    (corpus / "new.txt").write_text(body, encoding="utf-8")
+    changed = run_newsqa("index", "--embed", *where)
+    assert changed.returncode == 0, changed.stderr
+    assert " 1 passages embedded now" in changed.stdout  # only the new article's passage
