@@ -7,7 +7,8 @@ The data flow, one module per arrow::
     analyse  text -> tokens            (jieba words and character bigrams)
     index    Chunk -> tantivy index on disk, refreshed incrementally (manifest: files seen)
     query    question -> Query         (terms, dates, "latest")
-    search   Query -> Hit              (BM25, rerank, no-answer threshold)
+    search   Query -> Hit              (BM25, date boosts, semantic rerank, no-answer rule)
+    semantic question, passages -> similarity  (multilingual-e5-small; vectors: kept on disk)
     answer   Hit -> Answer             (lead sentence, quotes, highlight spans)
     engine   the one small API the bot and the CLI call
 """

@@ -193,8 +193,7 @@ class Searcher:
             close = candidate.similarity is not None and candidate.similarity >= s.sure_similarity
             if (passage.coverage < s.min_coverage and not close) or not _has_all(passage.haystack, required):
                 continue
-            hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms)
-            hit.similarity = candidate.similarity
+            hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms, candidate.similarity)
             if picker.offer(hit):
                 break
         return picker.chosen
@@ -219,18 +218,16 @@ class Searcher:
         """Order the best lexical candidates by lexical score, coverage and meaning together."""
         if not head or self.scorer is None:
             return head
-        for candidate in head:
-            candidate.passage = self._read(candidate.address, weights)
-        similarities = self.scorer.similarities(query.text, [c.passage.shown for c in head if c.passage])
+        passages = [self._read(candidate.address, weights) for candidate in head]
+        for candidate, passage in zip(head, passages, strict=True):
+            candidate.passage = passage
+        similarities = self.scorer.similarities(query.text, [passage.shown for passage in passages])
         if similarities is None:
             return head
         best = max(c.score for c in head) or 1.0
-        for candidate, similarity in zip(head, similarities, strict=True):
-            assert candidate.passage is not None
+        for candidate, passage, similarity in zip(head, passages, similarities, strict=True):
             candidate.similarity = similarity
-            candidate.score = (
-                candidate.score / best + candidate.passage.coverage + self.settings.semantic_weight * similarity
-            )
+            candidate.score = candidate.score / best + passage.coverage + self.settings.semantic_weight * similarity
         return sorted(head, key=lambda c: c.score, reverse=True)
 
 
@@ -262,7 +259,8 @@ def _shown(stored: tantivy.Document) -> str:
     return f"{stored.get_first('article_title') or ''} {stored.get_first('text') or ''}"
 
 
-def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: list[str] | None = None) -> Hit:
+def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: list[str] | None = None,
+         similarity: float | None = None) -> Hit:  # fmt: skip
     """A Hit from the fields the index stores for a passage."""
     day = stored.get_first("day")
     return Hit(
@@ -276,6 +274,7 @@ def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: l
         heading=stored.get_first("heading") or "",
         coverage=coverage,
         terms=terms or [],
+        similarity=similarity,
     )
 
 

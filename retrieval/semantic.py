@@ -79,12 +79,13 @@ class SemanticScorer:
         """Embed and store passages ahead of questions; yields how many were new, batch by batch."""
         pending = iter(texts)
         while chunk := list(islice(pending, batch)):
-            with self._lock:
+            with self._lock:  # held per batch, never across a yield: questions get their turn
                 model = self._load()
                 if model is None:
                     return
-                yield self._fill(model, chunk)
+                embedded = self._fill(model, chunk)
                 self._trim()
+            yield embedded
 
     def similarities(self, question: str, passages: Sequence[str]) -> list[float] | None:
         """Cosine of the question with each passage (about 0.8 for unrelated text, 0.95 for a close
