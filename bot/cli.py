@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     index = add("index", "build or refresh the index and report skipped files")
-    embed_help = "also embed every passage for the semantic rerank now (about 70 ms each on 2 cores)"
+    embed_help = "also embed every passage for the semantic rerank now (about 0.1 s each on 2 cores)"
     index.add_argument("--embed", action="store_true", help=embed_help)
     index.set_defaults(run=command_index)
     ask = add("ask", "print the answer as the bot would word it")
