@@ -71,12 +71,14 @@ def command_index(args: argparse.Namespace, settings: Settings) -> int:
     if args.embed:
         from tqdm import tqdm
 
+        from retrieval.semantic import EMBED_BATCH
+
         total = engine.stats().passages
         with tqdm(total=total, unit="passage", desc="embedding", disable=total < 1000, file=sys.stderr) as bar:
             new = 0
             for count in engine.embed_passages():
                 new += count
-                bar.update(32)
+                bar.update(min(EMBED_BATCH, total - bar.n))
         print(f"semantic rerank: {new} passages embedded now, {total - new} were already stored")
     return 0
 

@@ -53,9 +53,7 @@ def mine_words(texts: Iterable[str], known: dict[str, int], min_count: int = 4, 
     for gram, n in counts.items():
         if len(gram) < 2 or n < min_count or known.get(gram):
             continue
-        cohesion = min(
-            math.log(n * chars / (counts[gram[:cut]] * counts[gram[cut:]])) for cut in range(1, len(gram))
-        )
+        cohesion = min(math.log(n * chars / (counts[gram[:cut]] * counts[gram[cut:]])) for cut in range(1, len(gram)))
         if cohesion >= min_cohesion and min(_entropy(left[gram]), _entropy(right[gram])) >= min_freedom:
             found.append((n, gram))
     return [gram for _, gram in sorted(found, reverse=True)]

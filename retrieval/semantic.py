@@ -24,6 +24,7 @@ from .vectors import VectorStore
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 50_000  # passage vectors kept (384 floats each: about 75 MB when full)
+EMBED_BATCH = 32  # passages embedded per turn of the lock when embedding ahead of questions
 
 
 class SemanticScorer:
@@ -75,7 +76,7 @@ class SemanticScorer:
         while len(self._vectors) > self.cache_size:
             self._vectors.popitem(last=False)
 
-    def embed(self, texts: Iterable[str], batch: int = 32) -> Iterator[int]:
+    def embed(self, texts: Iterable[str], batch: int = EMBED_BATCH) -> Iterator[int]:
         """Embed and store passages ahead of questions; yields how many were new, batch by batch."""
         pending = iter(texts)
         while chunk := list(islice(pending, batch)):
@@ -103,7 +104,6 @@ class SemanticScorer:
             self._trim()
             question_vector = model.query(question)
         return [float(vector @ question_vector) for vector in vectors]
-
 
     def close(self) -> None:
         with self._lock:
