@@ -131,25 +131,31 @@ def sweep(base: SearchSettings | None = None) -> dict[str, object]:
     return {"best": rows[0], "top": rows[:10]}
 
 
-THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45)
+THRESHOLDS = (0.3, 0.35, 0.4)
 SIMILARITIES = (0.86, 0.88, 0.9, 1.01)  # 1.01: similarity never suffices
+STANDARD_SCORES = (float("-inf"), 2.5, 3.0, 3.5)  # -inf: the cosine alone decides
 
 
 def threshold_table(base: SearchSettings | None = None) -> list[dict[str, object]]:
-    """The no-answer trade-off: news figures for several min_coverage and sure_similarity values."""
+    """The no-answer trade-off: news figures over min_coverage x sure_similarity x sure_standard_score."""
     base = base or SearchSettings()
     rows: list[dict[str, object]] = []
-    print("| min_coverage | sure_similarity | top-1 | top-3 | unanswerable declined | answerable wrongly declined |")
-    print("|---|---|---|---|---|---|")
+    print("| min_coverage | sure_similarity | sure_standard_score | top-1 | top-3 | unanswerable declined "
+          "| answerable wrongly declined |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     with news.news_engine(base) as engine:
         system = NewsqaSystem(engine.index, base)
         questions = news.load_questions()
-        for threshold, similarity in itertools.product(THRESHOLDS, SIMILARITIES):
-            variant = system.with_settings(replace(base, min_coverage=threshold, sure_similarity=similarity))
+        for threshold, similarity, standard in itertools.product(THRESHOLDS, SIMILARITIES, STANDARD_SCORES):
+            if similarity > 1 and standard != STANDARD_SCORES[0]:
+                continue  # the standard score matters only where similarity can suffice
+            knobs = {"min_coverage": threshold, "sure_similarity": similarity, "sure_standard_score": standard}
+            variant = system.with_settings(replace(base, **knobs))
             f = news.figures(news.run_questions(questions, news.newsqa_search(variant)))
-            rows.append({"min_coverage": threshold, "sure_similarity": similarity, "news": f})
+            rows.append({**knobs, "news": f})
             shown = "never" if similarity > 1 else f"{similarity:.2f}"
-            print(f"| {threshold:.2f} | {shown} | {f['top1']:.1%} | {f['top3']:.1%} | "
+            shown_standard = "any" if standard == float("-inf") else f"{standard:.1f}"
+            print(f"| {threshold:.2f} | {shown} | {shown_standard} | {f['top1']:.1%} | {f['top3']:.1%} | "
                   f"{f['declined_unanswerable']:.1%} | {f['declined_answerable']:.1%} |")  # fmt: skip
     return rows
 

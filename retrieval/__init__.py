@@ -9,6 +9,8 @@ The data flow, one module per arrow::
     query    question -> Query         (terms, dates, "latest")
     search   Query -> Hit              (BM25, date boosts, semantic rerank, no-answer rule)
     semantic question, passages -> similarity  (multilingual-e5-small; vectors: kept on disk)
+    background  similarity -> standard score  (how unusual that closeness is for the question)
+    answer_type question -> the kind of answer asked for; passage -> can it hold one
     answer   Hit -> Answer             (lead sentence, quotes, highlight spans)
     engine   the one small API the bot and the CLI call
 """

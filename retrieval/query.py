@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .analyse import Analyzer, normalise
+from .answer_type import Expected, expected_answer
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = r"(\d{1,4}|[一二三四五六七八九十]{1,3})"
@@ -43,7 +44,8 @@ class Query:
     `words` and `bigrams` (the whole question, dates included) are scored by BM25; the
     `topic_*` lists leave the dates out and decide whether a passage answers at all;
     `required` are the question's Latin words and numbers (model names, versions), which
-    an answering passage must contain.
+    an answering passage must contain; `expects`: the kind of answer asked for (a time, an
+    amount), which an answering passage must hold.
     """
 
     text: str
@@ -54,6 +56,7 @@ class Query:
     topic_words: list[str] = field(default_factory=list)
     topic_bigrams: list[str] = field(default_factory=list)
     required: list[str] = field(default_factory=list)
+    expects: Expected = Expected.ANYTHING
 
 
 def _number(token: str) -> int:
@@ -127,4 +130,5 @@ def parse_question(question: str, analyzer: Analyzer) -> Query:
         topic_words=topic.words,
         topic_bigrams=topic.bigrams,
         required=[word for word in dict.fromkeys(topic.words) if word.isascii()],
+        expects=expected_answer(normal),
     )

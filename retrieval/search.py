@@ -23,9 +23,10 @@ from datetime import date
 import tantivy
 
 from .analyse import normalise
+from .answer_type import Expected, can_hold
 from .index import NO_DATE, CorpusIndex
 from .query import Query
-from .semantic import SemanticScorer, shared_scorer
+from .semantic import SemanticScorer, passage_text, shared_scorer
 
 # News is often printed a day or more after the day it reports: dates near the asked day count too.
 DAYS_BEFORE, DAYS_AFTER = 1, 3
@@ -48,6 +49,8 @@ class SearchSettings:
     semantic_weight: float = 20.0  # 0 turns the semantic rerank off
     rerank_depth: int = 20  # lexical candidates reranked by meaning
     sure_similarity: float = 0.88  # a reranked passage this close in meaning answers even with few shared words
+    sure_standard_score: float = 3.0  # ...if that closeness is also this unusual for the question (background)
+    require_answer_type: bool = True  # "when" needs a passage naming a time, "how many" one with an amount
 
 
 @dataclass
@@ -190,13 +193,31 @@ class Searcher:
             passage = candidate.passage
             if not picker.has_room(passage.doc):
                 continue
-            close = candidate.similarity is not None and candidate.similarity >= s.sure_similarity
-            if (passage.coverage < s.min_coverage and not close) or not _has_all(passage.haystack, required):
+            if not self._may_answer(query, candidate, passage, required):
                 continue
             hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms, candidate.similarity)
             if picker.offer(hit):
                 break
         return picker.chosen
+
+    def _may_answer(self, query: Query, candidate: _Candidate, passage: _Passage, required: list[str]) -> bool:
+        """The no-answer rule for one passage: enough of the question's words, or sure closeness in
+        meaning; the question's Latin words and numbers; the kind of answer the question asks for."""
+        s = self.settings
+        close = (
+            candidate.similarity is not None
+            and candidate.similarity >= s.sure_similarity
+            and (candidate.standard is None or candidate.standard >= s.sure_standard_score)
+        )
+        if passage.coverage < s.min_coverage and not close:
+            return False
+        # A passage sure to mean the same may name a thing in other words ("CPU": 处理器); never a number.
+        if not _has_all(passage.haystack, [term for term in required if not close or _has_digit(term)]):
+            return False
+        if not s.require_answer_type or can_hold(passage.body, query.expects):
+            return True
+        # The opening of a dated report tells what happened by the date it is quoted with.
+        return query.expects is Expected.TIME and candidate.day != NO_DATE and passage.chunk == 0
 
     def _read(self, address: tantivy.DocAddress, weights: tuple[dict[str, float], dict[str, float]]) -> _Passage:
         stored = self.searcher.doc(address)
@@ -204,7 +225,9 @@ class Searcher:
         text = stored.get_first("text") or ""
         haystack = normalise(f"{title} {stored.get_first('heading') or ''} {text}")
         coverage, terms = _coverage(haystack, *weights)
-        return _Passage(stored, stored.get_first("doc") or "", _shown(stored), haystack, coverage, terms)
+        body = normalise(f"{stored.get_first('heading') or ''} {text}")
+        chunk = int(stored.get_first("chunk") or 0)
+        return _Passage(stored, stored.get_first("doc") or "", _shown(stored), haystack, body, chunk, coverage, terms)
 
     def embed_all(self) -> Iterator[int]:
         """Embed every indexed passage ahead of questions; yields how many were new, batch by batch."""
@@ -221,13 +244,13 @@ class Searcher:
         passages = [self._read(candidate.address, weights) for candidate in head]
         for candidate, passage in zip(head, passages, strict=True):
             candidate.passage = passage
-        similarities = self.scorer.similarities(query.text, [passage.shown for passage in passages])
-        if similarities is None:
+        closeness = self.scorer.closeness(query.text, [passage.shown for passage in passages])
+        if closeness is None:
             return head
         best = max(c.score for c in head) or 1.0
-        for candidate, passage, similarity in zip(head, passages, similarities, strict=True):
-            candidate.similarity = similarity
-            candidate.score = candidate.score / best + passage.coverage + self.settings.semantic_weight * similarity
+        for candidate, passage, close in zip(head, passages, closeness, strict=True):
+            candidate.similarity, candidate.standard = close.cosine, close.standard
+            candidate.score = candidate.score / best + passage.coverage + self.settings.semantic_weight * close.cosine
         return sorted(head, key=lambda c: c.score, reverse=True)
 
 
@@ -239,6 +262,8 @@ class _Passage:
     doc: str
     shown: str  # title and text, as the semantic scorer reads them
     haystack: str  # normalised title, heading and text, as coverage reads them
+    body: str  # normalised heading and text: what the passage itself says
+    chunk: int  # its place in the article (0: the opening)
     coverage: float
     terms: list[str]
 
@@ -252,11 +277,12 @@ class _Candidate:
     day: int
     passage: _Passage | None = None
     similarity: float | None = None  # known for the reranked head only
+    standard: float | None = None  # the similarity's standard score against news in general
 
 
 def _shown(stored: tantivy.Document) -> str:
-    """A passage as the semantic scorer reads it: its article's title, then its text."""
-    return f"{stored.get_first('article_title') or ''} {stored.get_first('text') or ''}"
+    """A passage as the semantic scorer reads it."""
+    return passage_text(stored.get_first("article_title") or "", stored.get_first("text") or "")
 
 
 def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: list[str] | None = None,
@@ -279,6 +305,10 @@ def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: l
 
 
 _LATIN_JOINER = re.compile(r"(?<=[a-z])[-_]+(?=[a-z])")
+
+
+def _has_digit(term: str) -> bool:
+    return any(char.isdigit() for char in term)
 
 
 def _has_all(haystack: str, required: list[str]) -> bool:

