@@ -115,6 +115,23 @@ def extract_dates(text: str) -> tuple[list[DateSpan], str]:
     return spans, rest
 
 
+_VERSION = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}")  # 1.8.5: the analyser cuts it into 1.8 and 5
+
+
+def _required_terms(words: list[str], text: str) -> list[str]:
+    """The question's Latin words and numbers, a dotted version as one term."""
+    versions = _VERSION.findall(text)
+    pieces = {piece for version in versions for piece in _version_pieces(version)}
+    latin = [word for word in words if word.isascii() and word not in pieces]
+    return list(dict.fromkeys([*latin, *versions]))
+
+
+def _version_pieces(version: str) -> set[str]:
+    """Every run of the version's parts, as the analyser may have cut it (1.8.5: 1, 8, 5, 1.8, 8.5)."""
+    parts = version.split(".")
+    return {".".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
+
+
 def parse_question(question: str, analyzer: Analyzer) -> Query:
     """Analyse a question with the same analyser as the articles."""
     normal = _MARKUP.sub(" ", normalise(question))
@@ -129,6 +146,6 @@ def parse_question(question: str, analyzer: Analyzer) -> Query:
         wants_latest=bool(_LATEST.search(normal)),
         topic_words=topic.words,
         topic_bigrams=topic.bigrams,
-        required=[word for word in dict.fromkeys(topic.words) if word.isascii()],
+        required=_required_terms(topic.words, rest if dates else normal),
         expects=expected_answer(normal),
     )

@@ -19,6 +19,15 @@ def test_latin_words_and_numbers_are_required_but_pasted_markup_is_not() -> None
     assert query.required == ["qt", "6.4"]
 
 
+def test_a_dotted_version_is_required_whole() -> None:
+    query = parse_question("Sentinel 1.8.5 有什么新特性？", Analyzer())
+    assert query.required == ["sentinel", "1.8.5"]
+    from retrieval.search import _has_all
+
+    assert not _has_all("sentinel 1.8.4 发布 spring boot 升级至 2.5.12", query.required)
+    assert _has_all("sentinel 1.8.5 发布", query.required)
+
+
 def test_month_parts_years_and_chinese_numerals() -> None:
     spans, _ = extract_dates("3月下旬的新闻")
     assert (spans[0].start_month, spans[0].start_day, spans[0].end_day) == (3, 21, 31)
