@@ -42,8 +42,8 @@ def objective(news_figures: dict[str, float]) -> float:
     return f["top3"] + f["top1"] + f["declined_unanswerable"] - 2 * f["declined_answerable"]
 
 
-def measure(settings: SearchSettings | None = None, show_misses: bool = False,
-            news_only: bool = False) -> dict[str, object]:  # fmt: skip
+def measure(settings: SearchSettings | None = None, show_misses: bool = False, news_only: bool = False,
+            questions: list[news.NewsQuestion] | None = None) -> dict[str, object]:  # fmt: skip
     """Both sets (or the news set only), newsqa next to the baselines, with the given settings."""
     settings = settings or SearchSettings()
     started = time.monotonic()
@@ -55,10 +55,10 @@ def measure(settings: SearchSettings | None = None, show_misses: bool = False,
         cmrc_figures.update(cmrc.evaluate(data, cmrc.cmrc_system(data, settings), baselines=False))
         print(cmrc.table(cmrc_figures), end="\n\n")
     with news.news_engine(settings) as engine:
-        news_figures, _ = news.evaluate(NewsqaSystem(engine.index, lexical))
-        semantic, outcomes = news.evaluate(NewsqaSystem(engine.index, settings), baselines=False)
+        news_figures, _ = news.evaluate(NewsqaSystem(engine.index, lexical), questions=questions)
+        semantic, outcomes = news.evaluate(NewsqaSystem(engine.index, settings), baselines=False, questions=questions)
         news_figures = {**_renamed(news_figures, LEXICAL), **semantic}
-    print(news.table(news_figures), end="\n\n")
+    print(news.table(news_figures, questions), end="\n\n")
     if show_misses:
         print(misses_report(outcomes))
     seconds = time.monotonic() - started
@@ -170,9 +170,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--news-only", action="store_true", help="skip CMRC (seconds instead of minutes)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a SearchSettings field for this run, e.g. --set per_article=2 (repeatable)")  # fmt: skip
+    parser.add_argument("--questions", type=Path, metavar="JSONL",
+                        help="another news question set, e.g. eval/news_questions_heldout.jsonl")  # fmt: skip
     args = parser.parse_args(argv)
     settings = _settings(args.set)
-    report: dict[str, object] = {"current": measure(settings, args.misses, args.news_only)}
+    questions = news.load_questions(args.questions) if args.questions else None
+    report: dict[str, object] = {"current": measure(settings, args.misses, args.news_only, questions)}
     if args.thresholds:
         report["thresholds"] = threshold_table()
     if args.sweep:
