@@ -124,14 +124,18 @@ async def _heartbeat(application: Application, path: Path) -> None:
 @contextlib.asynccontextmanager
 async def running(settings: Settings, engine: Engine, poll_interval: float = 0.0, poll_timeout: float = 10.0,
                   flood_limit: bool = True) -> AsyncIterator[Application]:  # fmt: skip
-    """Start the bot with long polling inside an existing event loop (tests, the load bench)."""
+    """Start the bot inside an existing event loop (tests, the load bench): long polling, or the
+    webhook server when NEWSQA_WEBHOOK_URL is set, exactly as `newsqa bot` would."""
     application = build_application(settings, engine, flood_limit)
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
     await application.start()
-    await application.updater.start_polling(poll_interval=poll_interval, timeout=int(poll_timeout),
-                                            allowed_updates=ALLOWED_UPDATES)  # fmt: skip
+    if settings.webhook_url:
+        await application.updater.start_webhook(**webhook_options(settings))  # type: ignore[arg-type]
+    else:
+        await application.updater.start_polling(poll_interval=poll_interval, timeout=int(poll_timeout),
+                                                allowed_updates=ALLOWED_UPDATES)  # fmt: skip
     try:
         yield application
     finally:
@@ -143,6 +147,19 @@ async def running(settings: Settings, engine: Engine, poll_interval: float = 0.0
 def webhook_secret(token: str) -> str:
     """A stable secret Telegram sends back with every webhook call (derived, not the token)."""
     return hashlib.sha256(b"newsqa-webhook:" + token.encode()).hexdigest()[:48]
+
+
+def webhook_options(settings: Settings) -> dict[str, object]:
+    """Where the webhook server listens and what it registers with Telegram (NEWSQA_WEBHOOK_*)."""
+    token = settings.telegram_bot_token.get_secret_value().strip()  # type: ignore[union-attr]
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": webhook_secret(token),
+        "allowed_updates": ALLOWED_UPDATES,
+    }
 
 
 def run_bot(settings: Settings, engine: Engine) -> int:
@@ -157,15 +174,7 @@ def run_bot(settings: Settings, engine: Engine) -> int:
     log.info("serving %d articles (%s)", stats.articles, messages.date_range(stats))
     try:
         if settings.webhook_url:
-            token = settings.telegram_bot_token.get_secret_value().strip()  # type: ignore[union-attr]
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=webhook_secret(token),
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            application.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
         else:
             application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:

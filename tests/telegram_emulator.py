@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+import aiohttp
 from aiohttp import web
 
 from .telegram_html import (
@@ -174,6 +175,14 @@ class ApiError(Exception):
 
 def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
+
+
+@dataclass
+class WebhookDelivery:
+    """One update POSTed to the bot's webhook, and the HTTP status it answered (0: no answer)."""
+
+    update_id: int
+    status: int
 
 
 @dataclass
@@ -390,6 +399,8 @@ class TelegramEmulator:
         self.calls: list[ApiCall] = []
         self.updates: list[dict] = []  # every update delivered to the bot's queue
         self.webhook: dict[str, Any] | None = None
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        self._delivery: asyncio.Task[None] | None = None
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.inline_answers: dict[str, InlineAnswer] = {}
@@ -430,9 +441,13 @@ class TelegramEmulator:
         self.base_file_url = f"http://127.0.0.1:{port}/file/bot"
 
     async def stop(self) -> None:
-        """End pending long polls and shut the server down."""
+        """End pending long polls and webhook deliveries, and shut the server down."""
         self._closing = True
         self._notify()
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -718,6 +733,10 @@ class TelegramEmulator:
         url = params.get("url") or ""
         keys = ("url", "max_connections", "allowed_updates", "ip_address", "secret_token")
         self.webhook = {key: params[key] for key in keys if key in params} if url else None
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) if allowed else DEFAULT_UPDATE_TYPES
+        self._deliver_soon()
         return True
 
     async def _delete_webhook(self, params: dict[str, Any]) -> bool:
@@ -905,8 +924,43 @@ class TelegramEmulator:
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
         self._pending.append(update)
+        self._deliver_soon()
         self._notify()
         return update
+
+    # ------------------------------------------------------- webhook delivery
+
+    def _deliver_soon(self) -> None:
+        """With a webhook set, POST the pending updates to it, like Telegram (one at a time, in order)."""
+        if self.webhook is not None and (self._delivery is None or self._delivery.done()):
+            self._delivery = asyncio.get_running_loop().create_task(self._deliver_pending())
+
+    async def _deliver_pending(self) -> None:
+        while self.webhook is not None and self._pending and not self._closing:
+            update = self._pending[0]
+            if _update_type(update) not in self._allowed_updates:
+                self._pending.pop(0)
+                continue
+            status = await self._post_to_webhook(self.webhook, update)
+            self.webhook_deliveries.append(WebhookDelivery(update["update_id"], status))
+            self._notify()
+            if not 200 <= status < 300:
+                return  # Telegram would retry later; a test sees the failed delivery
+            self._pending.pop(0)
+
+    @staticmethod
+    async def _post_to_webhook(webhook: dict[str, Any], update: dict) -> int:
+        headers = {"Content-Type": "application/json"}
+        if webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook["secret_token"]
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client,
+                client.post(webhook["url"], data=json.dumps(update), headers=headers) as response,
+            ):
+                return response.status
+        except (aiohttp.ClientError, TimeoutError):
+            return 0
 
     async def inject_update(self, update: dict) -> dict:
         """Queue a raw update (without update_id) for the bot; returns it with its id."""
