@@ -9,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 newsqa
 
-# The analyser's data lives in corpus/.analysis next to the code, so install in place.
+# Installed in place, so the source tree is what runs (its data ships inside retrieval/).
 COPY pyproject.toml README.md* ./
 COPY retrieval ./retrieval
 COPY bot ./bot

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jieba
 
-ANALYSIS_DATA = Path(__file__).resolve().parent.parent / "corpus" / ".analysis"
+ANALYSIS_DATA = Path(__file__).resolve().parent / "analysis"  # user dictionary and stopwords
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

@@ -15,7 +15,7 @@ ARCHIVE_SAMPLE = Path(__file__).resolve().parent / "fixtures" / "archive_sample"
 
 
 def copy_corpus(target: Path, *sources: Path) -> Path:
-    """Copy the article files (not the hidden analysis data) of sources into target."""
+    """Copy the article files (not hidden files) of sources into target."""
     target.mkdir(parents=True, exist_ok=True)
     for source in sources:
         for path in source.iterdir():
