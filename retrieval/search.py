@@ -223,9 +223,9 @@ class Searcher:
         stored = self.searcher.doc(address)
         title = stored.get_first("article_title") or ""
         text = stored.get_first("text") or ""
-        haystack = normalise(f"{title} {stored.get_first('heading') or ''} {text}")
-        coverage, terms = _coverage(haystack, *weights)
         body = normalise(f"{stored.get_first('heading') or ''} {text}")
+        haystack = f"{normalise(title)} {body}"
+        coverage, terms = _coverage(haystack, *weights)
         chunk = int(stored.get_first("chunk") or 0)
         return _Passage(stored, stored.get_first("doc") or "", _shown(stored), haystack, body, chunk, coverage, terms)
 

@@ -125,11 +125,7 @@ class SemanticScorer:
             model = self._load()
             if model is None:
                 return None
-            self._fill(model, passages)
-            vectors = [self._vectors[text] for text in passages]
-            for text in passages:
-                self._vectors.move_to_end(text)
-            self._trim()
+            vectors = self._recall(model, passages)
             question_vector = model.query(question)
         cosines = [float(vector @ question_vector) for vector in vectors]
         if self.background is None:
@@ -141,12 +137,17 @@ class SemanticScorer:
         """The passages' vectors (embedded or read from the store as needed); None when the model cannot run."""
         with self._lock:
             model = self._load()
-            if model is None:
-                return None
-            self._fill(model, passages)
-            found = [self._vectors[text] for text in passages]
-            self._trim()
-        return found
+            return None if model is None else self._recall(model, passages)
+
+    def _recall(self, model: Any, passages: Sequence[str]) -> list[Any]:
+        """The passages' vectors, marked recently used (embedded or read from the store as needed);
+        the caller holds the lock."""
+        self._fill(model, passages)
+        vectors = [self._vectors[text] for text in passages]
+        for text in passages:
+            self._vectors.move_to_end(text)
+        self._trim()
+        return vectors
 
     def close(self) -> None:
         with self._lock:
