@@ -4,12 +4,15 @@ Ranking: tantivy's best lexical candidates (dates and recency boosting them) are
 order; the first `rerank_depth` are reordered by lexical score (scaled to the best one),
 coverage, and the semantic similarity of question and passage (retrieval.semantic).
 
-The no-answer rule: a passage is shown only when it contains the question's terms that
-carry at least `min_coverage` of the question's information, measured as IDF mass
-(averaged over words and character bigrams), or when its meaning is at least
-`sure_similarity` close to the question; and it must contain the question's Latin words and
-numbers. A question about something the corpus never mentions ("比特币") fails this test
-everywhere, so the answer is an honest "no answer".
+The no-answer rule (Searcher._may_answer): a passage is shown only when it contains the
+question's terms that carry at least `min_coverage` of the question's information, measured
+as IDF mass (averaged over words and character bigrams), or when its meaning is surely the
+question's (cosine at least `sure_similarity`, and that closeness unusual for this question:
+retrieval.background); it must contain the question's numbers and Latin words (a surely
+close passage may name a Latin word otherwise); and it must be able to hold the kind of
+answer asked for (retrieval.answer_type: a time, an amount). A question about something the
+corpus never mentions ("比特币") fails this test everywhere, so the answer is an honest
+"no answer".
 """
 
 from __future__ import annotations
