@@ -111,14 +111,9 @@ class SemanticScorer:
                 self._trim()
             yield embedded
 
-    def similarities(self, question: str, passages: Sequence[str]) -> list[float] | None:
-        """Cosine of the question with each passage (about 0.8 for unrelated text, 0.95 for a close
-        match); None when the model cannot run."""
-        closeness = self.closeness(question, passages)
-        return None if closeness is None else [c.cosine for c in closeness]
-
     def closeness(self, question: str, passages: Sequence[str]) -> list[Closeness] | None:
-        """Cosine and standard score of the question with each passage; None when the model cannot run."""
+        """Cosine (about 0.8 for unrelated text, 0.95 for a close match) and standard score of the
+        question with each passage; None when the model cannot run."""
         if not passages:
             return []
         with self._lock:

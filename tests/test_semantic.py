@@ -27,16 +27,18 @@ def test_question_about_something_absent_is_still_declined(bundled_engine: Engin
 def test_a_paraphrase_is_closer_than_unrelated_text() -> None:
     scorer = SemanticScorer()
     passages = ["群众的就医配药一刻也不能耽误，建立完善双绿色通道。", "谷歌宣布推出数据湖存储引擎预览版。"]
-    related, unrelated = scorer.similarities("看病买药难的问题怎么解决？", passages)
-    assert related > unrelated
+    related, unrelated = scorer.closeness("看病买药难的问题怎么解决？", passages) or []
+    assert related.cosine > unrelated.cosine
+    assert related.standard is not None and unrelated.standard is not None
+    assert related.standard > unrelated.standard
 
 
 def test_passage_vectors_are_kept_in_a_bounded_cache() -> None:
     scorer = SemanticScorer(cache_size=2)
     passages = ["上海发布通告。", "西安工业用电增长。", "美国释放转基因蚊子。"]
-    first = scorer.similarities("转基因蚊子", passages)
+    first = scorer.closeness("转基因蚊子", passages)
     assert len(scorer._vectors) == 2
-    assert scorer.similarities("转基因蚊子", passages[1:]) == first[1:]
+    assert first is not None and scorer.closeness("转基因蚊子", passages[1:]) == first[1:]
 
 
 def test_search_stays_lexical_when_the_model_cannot_run(bundled_engine: Engine) -> None:
