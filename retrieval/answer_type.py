@@ -2,9 +2,9 @@
 
 A question asking when ("什么时候", "哪天") is answered only by a passage that names a time
 (a date, an era, an age, or "after" another event): "Qt 6.4 版本计划为 PDF 模块整一些新功能"
-is about Qt 6.4 but cannot say when it ships. A
-question asking how many ("多少", "几个") is answered only by a passage with a number other
-than a date or a label: "表1 2021年1—11月份规模以上工业企业主要财务指标" holds no amount.
+is about Qt 6.4 but cannot say when it ships. A question asking how many ("多少", "几个") is
+answered only by a passage with a number other than a date or a label:
+"表1 2021年1—11月份规模以上工业企业主要财务指标" holds no amount.
 Both sides are matched after retrieval.analyse.normalise (Simplified, half-width digits).
 """
 
@@ -24,15 +24,16 @@ class Expected(Enum):
 
 _ASKS_WHEN = re.compile(r"什么时候|什么时间|何时|哪天|哪一天|哪日|几号|哪年|哪一年|哪个月|几月份?|几点")
 _ASKS_HOW_MANY = re.compile(r"多少|是几|几[个条名位家次天年只项倍种岁万千百十亿块元]|多大|多长|多高|多远|多重")
-_CN_NUMERAL = "〇零一二两三四五六七八九十百千万亿"
+_CN_DIGITS = "〇零一二两三四五六七八九十"
+_CN_NUMERAL = _CN_DIGITS + "百千万亿"
 _NAMES_A_TIME = re.compile(
     r"\d{1,4}\s*(?:年|月|日|号|时|点)"
-    r"|[〇零一二三四五六七八九十]{1,3}\s*(?:月|日|号)"
+    r"|[〇零一二三四五六七八九十]{1,3}\s*(?:月|日|号)"  # 三月, 十月二十日 (never 两)
     r"|\d{1,2}:\d{2}|\d{4}-\d{1,2}-\d{1,2}"
     r"|[今昨明前后][天日年晚早]|去年|本[周月]|[上下]周|[上下]个?月|周[一二三四五六日末]|星期[一二三四五六日天]"
     r"|月[初底中末]|年[初底末]|[上中下]旬|当[天日]|次日|凌晨|[上中下]午|傍晚"
     r"|世纪|年代|年间|(?:[夏商周秦汉晋隋唐宋元明清]|王朝)时期|[夏商周秦汉晋隋唐宋元明清][初末朝代]"  # 隋唐时期, 唐末
-    rf"|[\d{_CN_NUMERAL[:11]}]\s*岁"  # an age: 自十八岁开始
+    rf"|[\d{_CN_DIGITS}]\s*岁"  # an age: 自十八岁开始, 二十岁
     r"|之[前后]|以[前后]|此[前后]|后来|随即|起初|最初"  # relative to another event
 )
 _NOT_AMOUNTS = re.compile(

@@ -22,6 +22,7 @@ def test_a_date_or_a_label_is_not_an_amount() -> None:
     assert can_hold(normalise("快递网点399个"), Expected.QUANTITY)
     assert can_hold(normalise("研究人员早在３月１７日就进行了上报"), Expected.TIME)
     assert not can_hold(normalise("官方透露 Qt 6.4 版本计划为 PDF 模块整一些新功能"), Expected.TIME)
+    assert can_hold(normalise("他二十岁时第一次夺冠"), Expected.TIME)  # an age dates an event
 
 
 def test_a_when_question_is_not_answered_by_a_passage_that_names_no_time(archive_engine: Engine) -> None:
