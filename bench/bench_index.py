@@ -108,7 +108,7 @@ def load_queries(workdir: Path) -> list[Any]:
 
 def document_fields(chunk: SyntheticChunk, ordinal: int | None = None) -> dict[str, object]:
     """The same fields as retrieval.index.chunk_document, from pre-analysed tokens."""
-    from retrieval.index import passage_hash
+    from retrieval.prepare import passage_hash
 
     return {
         "doc": chunk.doc,

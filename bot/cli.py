@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -16,13 +17,14 @@ from retrieval.search import Hit
 
 from .settings import Settings, load_settings, settings_error_line
 
+T = TypeVar("T")
 
-def _progress(items: Iterable[Path]) -> Iterable[Path]:
-    """A progress bar on standard error while many files are read."""
+
+def _progress(items: Iterable[T], total: int) -> Iterable[T]:
+    """A progress bar (rate and time left) on standard error while many files are read."""
     from tqdm import tqdm
 
-    items = list(items)
-    return tqdm(items, desc="indexing", unit="file", file=sys.stderr, disable=len(items) < 50)
+    return tqdm(items, total=total, desc="indexing", unit="file", file=sys.stderr, disable=total < 50)
 
 
 def open_engine(settings: Settings, corpus: Path | None = None, index: Path | None = None) -> Engine:

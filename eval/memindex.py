@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import tantivy
 
 from retrieval.analyse import Analyzer
-from retrieval.index import NO_DATE, build_schema, passage_hash
+from retrieval.index import NO_DATE, build_schema
+from retrieval.prepare import passage_hash
 
 STORED = ("doc", "chunk", "day", "text", "heading", "article_title", "source")
 

@@ -15,11 +15,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-import jieba
-
-from retrieval.analyse import ANALYSIS_DATA, Analyzer, _segmenter, normalise
+from retrieval.analyse import Analyzer, normalise
 from retrieval.ingest.reader import iter_corpus_files, read_article
 from retrieval.model import Article
+from retrieval.segment import ReferenceSegmenter, make_segmenter, user_words
 
 from . import news
 from .memindex import MemoryIndex, stored_passages
@@ -63,12 +62,10 @@ class MinedWordsAnalyzer(Analyzer):
     """The product's analyser, its segmenter also knowing the mined words."""
 
     def __init__(self, words: list[str]) -> None:
-        super().__init__()
-        self.segmenter = jieba.Tokenizer()
-        self.segmenter.initialize()
-        self.segmenter.load_userdict(str(ANALYSIS_DATA / "userdict.txt"))
+        segmenter = make_segmenter(user_words())
         for word in words:
-            self.segmenter.add_word(word, freq=20)
+            segmenter.add_word(word, 20)
+        super().__init__(segmenter=segmenter)
 
 
 def corpus_texts() -> list[str]:
@@ -86,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-count", type=int, default=4)
     parser.add_argument("--min-cohesion", type=float, default=4.5)
     args = parser.parse_args(argv)
-    words = mine_words(corpus_texts(), _segmenter().FREQ, args.min_count, args.min_cohesion)
+    words = mine_words(corpus_texts(), ReferenceSegmenter(user_words()).frequencies, args.min_count, args.min_cohesion)
     print(f"{len(words)} mined words: {' '.join(words)}\n")
     print(news.table({}).splitlines()[0].replace("News set", "analyser"))
     print("|---|---|---|---|---|---|")

@@ -6,7 +6,6 @@ matched; the text shown to users is never altered.
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,9 +13,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import jieba
-
-ANALYSIS_DATA = Path(__file__).resolve().parent / "analysis"  # user dictionary and stopwords
+from .segment import ANALYSIS_DATA, Segmenter, default_segmenter
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -57,22 +54,18 @@ def load_stopwords(path: Path = ANALYSIS_DATA / "stopwords.txt") -> frozenset[st
     return frozenset(words)
 
 
-@cache
-def _segmenter(userdict: Path = ANALYSIS_DATA / "userdict.txt") -> jieba.Tokenizer:
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    if userdict.exists():
-        tokenizer.load_userdict(str(userdict))
-    return tokenizer
-
-
 @dataclass(frozen=True)
 class AnalysedText:
     """The two token streams of a text: whole words (and sub-words) and character bigrams."""
 
     words: list[str]
     bigrams: list[str]
+
+
+TOKEN_MEMORY = 500_000  # distinct tokens whose analysis is remembered
+
+
+_RUN_END = "|"  # never inside a Chinese run
 
 
 class Analyzer:
@@ -82,10 +75,12 @@ class Analyzer:
     "开了什么会议" gives 会议 but not 了什 or 么会.
     """
 
-    def __init__(self, sub_words: bool = True, remove_stopwords: bool = True) -> None:
+    def __init__(self, sub_words: bool = True, remove_stopwords: bool = True,
+                 segmenter: Segmenter | None = None) -> None:  # fmt: skip
         self.sub_words = sub_words
         self.stopwords = load_stopwords() if remove_stopwords else frozenset()
-        self.segmenter = _segmenter()
+        self.segmenter = segmenter or default_segmenter()
+        self._tokens: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def _sub_words(self, token: str) -> list[str]:
         """Dictionary words of two and three characters inside a longer word."""
@@ -94,30 +89,36 @@ class Analyzer:
             if len(token) > size:
                 for start in range(len(token) - size + 1):
                     gram = token[start : start + size]
-                    if self.segmenter.FREQ.get(gram) and gram not in self.stopwords:
+                    if gram not in self.stopwords and self.segmenter.is_word(gram):
                         found.append(gram)
         return found
 
     def analyse(self, text: str) -> AnalysedText:
-        words: list[str] = []
-        bigrams: list[str] = []
-        run = ""
-        for piece in self.segmenter.cut(normalise(text)):
-            token = piece.strip()
-            if not token or not _MEANINGFUL.search(token) or token in self.stopwords:
-                bigrams.extend(_run_bigrams(run))
-                run = ""
-                continue
-            if self.sub_words:
-                words.extend(self._sub_words(token))
-            words.append(token)
-            if _CJK_RUN.fullmatch(token):
-                run += token
-            else:
-                bigrams.extend(_run_bigrams(run))
-                run = ""
-        bigrams.extend(_run_bigrams(run))
+        return self.analyse_normalised(normalise(text))
+
+    def analyse_normalised(self, text: str) -> AnalysedText:
+        """`analyse` for text already passed through `normalise`."""
+        known, describe = self._tokens, self._describe
+        entries = [known.get(piece) or describe(piece) for piece in self.segmenter.cut(text)]
+        words = [word for indexed, _ in entries for word in indexed]
+        # Chinese words join into runs; anything else ends one. Bigrams never cross a run's end.
+        runs = "".join([run for _, run in entries]).split(_RUN_END)
+        bigrams = [run[i : i + 2] if len(run) > 1 else run for run in runs if run for i in range(max(len(run) - 1, 1))]
         return AnalysedText(words=words, bigrams=bigrams)
+
+    def _describe(self, piece: str) -> tuple[tuple[str, ...], str]:
+        """What a segmenter token adds: its indexed words, and its part of a Chinese run (or a
+        run end). Remembered: news repeats its words."""
+        token = piece.strip()
+        if not token or not _MEANINGFUL.search(token) or token in self.stopwords:
+            entry: tuple[tuple[str, ...], str] = ((), _RUN_END)
+        else:
+            indexed = (*self._sub_words(token), token) if self.sub_words else (token,)
+            entry = (indexed, token if _CJK_RUN.fullmatch(token) else _RUN_END)
+        if len(self._tokens) >= TOKEN_MEMORY:
+            self._tokens.clear()
+        self._tokens[piece] = entry
+        return entry
 
     def words(self, text: str) -> list[str]:
         return self.analyse(text).words

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .answer import Answer, build_answer
-from .index import CorpusIndex, RefreshReport
+from .index import CorpusIndex, Progress, RefreshReport
 from .query import Query, parse_question
 from .search import Hit, Searcher, SearchSettings
 from .semantic import SemanticScorer, model_installed
@@ -33,7 +33,7 @@ class Engine:
     """Opens (building or refreshing as needed) the index of a corpus and answers questions."""
 
     def __init__(self, corpus_dir: Path, index_dir: Path, settings: SearchSettings | None = None,
-                 progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None) -> None:  # fmt: skip
+                 progress: Progress | None = None) -> None:  # fmt: skip
         if not corpus_dir.is_dir():
             raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
         self.index = CorpusIndex(corpus_dir, index_dir)
@@ -45,7 +45,7 @@ class Engine:
         self.scorer = SemanticScorer(store_path=index_dir / VECTORS_FILE) if model_installed() else None
         self.searcher = Searcher(self.index, settings, self.scorer)
 
-    def refresh(self, progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None) -> RefreshReport:
+    def refresh(self, progress: Progress | None = None) -> RefreshReport:
         """Re-read new, changed and removed files; searches see the result at once."""
         with self._lock:
             report = self.index.refresh(progress)

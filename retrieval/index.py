@@ -14,19 +14,23 @@ import json
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import tantivy
 
-from .analyse import ANALYSIS_DATA, Analyzer, normalise
-from .chunk import chunk_article
-from .ingest import article_from_bytes, iter_corpus_files
+from .analyse import ANALYSIS_DATA, Analyzer
+from .ingest import scan_corpus
 from .manifest import NO_DATE, Manifest
-from .model import Article, Chunk, SkippedFile
+from .model import SkippedFile
+from .prepare import FileTask, PreparedFile, PreparedPassage, prepare_file, prepare_files
 
 INDEX_FORMAT = 5  # bump when the schema or the chunking/analysis rules change
 BOILERPLATE_MIN_ARTICLES = 3  # a passage printed in this many articles is site boilerplate
+CHECKPOINT_PASSAGES = 20_000  # a build commits this often: a killed build loses at most this much
+WRITER_HEAP = 256_000_000
+
+# Wraps the stream of prepared files (with their count) to show progress; returns the same stream.
+Progress = Callable[[Iterable[PreparedFile], int], Iterable[PreparedFile]]
 
 
 def build_schema() -> tantivy.Schema:
@@ -43,15 +47,6 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("article_title", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("source", stored=True, tokenizer_name="raw", index_option="basic")
     return builder.build()
-
-
-def day_number(day: date | None) -> int:
-    return day.toordinal() if day else NO_DATE
-
-
-def passage_hash(text: str) -> str:
-    """Identity of a passage regardless of white space and script variants."""
-    return hashlib.blake2b("".join(normalise(text).split()).encode(), digest_size=12).hexdigest()
 
 
 def analysis_signature() -> str:
@@ -72,6 +67,7 @@ class RefreshReport:
     removed: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc, same as doc)
     skipped: list[SkippedFile] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # changing while read: taken on a later pass
     warnings: list[tuple[str, str]] = field(default_factory=list)
     unchanged: int = 0
     boilerplate_passages: int = 0
@@ -82,32 +78,21 @@ class RefreshReport:
         return bool(self.added or self.updated or self.removed or self.rebuilt)
 
 
-def chunk_document(chunk: Chunk, article: Article, analyzer: Analyzer) -> dict[str, object]:
-    """The fields tantivy stores and indexes for one chunk."""
-    analysed = analyzer.analyse(chunk.text)
-    title_tokens = analyzer.words(f"{article.title} {chunk.heading}")
+def passage_document(doc: str, passage: PreparedPassage, prepared: PreparedFile) -> dict[str, object]:
+    """The fields tantivy stores and indexes for one passage."""
     return {
-        "doc": chunk.doc,
-        "chunk": chunk.ordinal,
-        "words": " ".join(analysed.words),
-        "grams": " ".join(analysed.bigrams),
-        "title": " ".join(title_tokens),
-        "passage_hash": passage_hash(chunk.text),
-        "day": day_number(article.published),
-        "text": chunk.text,
-        "heading": chunk.heading,
-        "article_title": article.title,
-        "source": article.source,
+        "doc": doc,
+        "chunk": passage.ordinal,
+        "words": passage.words,
+        "grams": passage.grams,
+        "title": passage.title,
+        "passage_hash": passage.hash,
+        "day": NO_DATE if prepared.day is None else prepared.day,
+        "text": passage.text,
+        "heading": passage.heading,
+        "article_title": prepared.title,
+        "source": prepared.source,
     }
-
-
-def _body_hash(article: Article) -> str:
-    return passage_hash("\n".join(paragraph.text for paragraph in article.paragraphs) or article.title)
-
-
-def _file_stat(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
 
 
 class CorpusIndex:
@@ -142,98 +127,107 @@ class CorpusIndex:
 
     def is_stale(self) -> bool:
         """True when any corpus file is new, changed or removed since the last refresh."""
-        known = self.manifest.files()
-        paths = iter_corpus_files(self.corpus_dir)
-        if len(paths) != len(known):
-            return True
-        for path in paths:
-            doc = path.relative_to(self.corpus_dir).as_posix()
-            entry = known.get(doc)
-            if entry is None or entry[:2] != _file_stat(path):
-                return True
-        return False
+        known = self.manifest.stats()
+        present = scan_corpus(self.corpus_dir)
+        return len(present) != len(known) or any(known.get(doc) != stat for doc, (_, stat) in present.items())
 
-    def refresh(self, progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None) -> RefreshReport:
-        """Bring the index in line with the corpus folder, touching only what changed."""
+    def refresh(self, progress: Progress | None = None, settle_seconds: float = 0.0,
+                checkpoint_passages: int = CHECKPOINT_PASSAGES) -> RefreshReport:  # fmt: skip
+        """Bring the index in line with the corpus folder, touching only what changed.
+
+        Work is committed every `checkpoint_passages` passages: a build that is killed leaves
+        a searchable index of what it did, and the next refresh continues from there.
+        `settle_seconds`: files modified more recently than this are left for a later pass.
+        """
         report = RefreshReport(rebuilt=self.rebuilt)
         self.rebuilt = False
         known = self.manifest.files()
-        paths = iter_corpus_files(self.corpus_dir)
-        present = {path.relative_to(self.corpus_dir).as_posix(): path for path in paths}
-        writer = self.index.writer(heap_size=256_000_000)
+        present = scan_corpus(self.corpus_dir)
+        writer = self.index.writer(heap_size=WRITER_HEAP)
         requeue: set[str] = set()
         for doc in sorted(set(known) - set(present)):
             writer.delete_documents_by_term("doc", doc)
             requeue.update(self.manifest.duplicates_of(doc))
             self.manifest.forget(doc)
             report.removed.append(doc)
-        todo: list[tuple[str, Path, bool]] = []
-        for doc, path in present.items():
+        tasks: list[FileTask] = []
+        for doc, (path, stat) in present.items():
             entry = known.get(doc)
             if entry is None:
-                todo.append((doc, path, False))
-            elif entry[:2] != _file_stat(path) or doc in requeue:
-                todo.append((doc, path, True))
+                tasks.append(FileTask(doc, path))
+            elif entry[:2] != stat or doc in requeue:
+                tasks.append(FileTask(doc, path, "" if doc in requeue else entry[2]))
             else:
                 report.unchanged += 1
-        iterable: Iterable[tuple[str, Path, bool]] = todo
-        if progress is not None and todo:
-            iterable = progress(todo)  # type: ignore[arg-type]
-        for doc, path, existed in iterable:
-            self._index_file(writer, doc, path, known.get(doc) if existed else None, report, requeue)
-        done = {doc for doc, _, _ in todo}
+        pending = 0
+        results: Iterable[PreparedFile] = prepare_files(tasks, settle_seconds)
+        if progress is not None and tasks:
+            results = progress(results, len(tasks))
+        for prepared in results:
+            pending += self._apply(writer, prepared, doc_known=prepared.doc in known, report=report, requeue=requeue)
+            if pending >= checkpoint_passages:
+                self._commit(writer)
+                writer = self.index.writer(heap_size=WRITER_HEAP)
+                pending = 0
+        done = {task.doc for task in tasks}
         for doc in sorted(requeue - done):  # copies of an article that changed or went away
             if doc in present:
                 report.unchanged -= 1
-                self._index_file(writer, doc, present[doc], known.get(doc), report, requeue)
+                prepared = prepare_file(FileTask(doc, present[doc][0]), settle_seconds)
+                self._apply(writer, prepared, doc_known=doc in known, report=report, requeue=requeue)
         self._drop_boilerplate(writer, report)
+        self._commit(writer)
+        report.skipped = self.manifest.skipped()
+        return report
+
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        """Make what the writer holds durable and searchable: tantivy first, then the manifest.
+
+        A crash between the two leaves passages the manifest does not know; the next refresh
+        sees their files as new and replaces those passages (`_apply` deletes before it adds).
+        """
         writer.commit()
         writer.wait_merging_threads()
         self.manifest.commit()
         self.index.reload()
-        report.skipped = self.manifest.skipped()
-        return report
 
-    def _index_file(self, writer: tantivy.IndexWriter, doc: str, path: Path, known: tuple[int, int, str, str] | None,
-                    report: RefreshReport, requeue: set[str]) -> None:  # fmt: skip
-        stat = _file_stat(path)
-        try:
-            raw: bytes | None = path.read_bytes()
-        except OSError as error:
-            raw, unreadable = None, f"unreadable: {error.strerror or error}"
-        raw_hash = hashlib.sha1(raw).hexdigest() if raw is not None else ""
-        existed = known is not None
-        if known is not None and known[2] == raw_hash and doc not in requeue:
-            self.manifest.db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE doc = ?", (*stat, doc))
+    def _apply(self, writer: tantivy.IndexWriter, prepared: PreparedFile, doc_known: bool, report: RefreshReport,
+               requeue: set[str]) -> int:  # fmt: skip
+        """Write one prepared file to the index and the manifest; returns the passages added."""
+        doc = prepared.doc
+        if prepared.unsettled:
+            report.deferred.append(doc)
+            return 0
+        if prepared.unchanged:
+            self.manifest.touch(doc, prepared.stat)
             report.unchanged += 1
-            return
-        if existed:
-            writer.delete_documents_by_term("doc", doc)
+            return 0
+        writer.delete_documents_by_term("doc", doc)  # also any left by an interrupted build
+        if doc_known:
             requeue.update(self.manifest.duplicates_of(doc))
             self.manifest.forget(doc)
-        (report.updated if existed else report.added).append(doc)
-        article = article_from_bytes(raw, doc) if raw is not None else SkippedFile(doc, unreadable)
-        if isinstance(article, SkippedFile):
-            self.manifest.record(doc, stat, raw_hash, "skipped", article.reason)
-            return
-        report.warnings.extend((doc, warning) for warning in article.warnings)
-        body = _body_hash(article)
-        original = self.manifest.indexed_with_body(body)
+        (report.updated if doc_known else report.added).append(doc)
+        if prepared.skipped:
+            self.manifest.record(doc, prepared.stat, prepared.sha1, "skipped", prepared.skipped)
+            return 0
+        report.warnings.extend((doc, warning) for warning in prepared.warnings)
+        day = NO_DATE if prepared.day is None else prepared.day
+        original = self.manifest.indexed_with_body(prepared.body_hash)
         if original is not None and original != doc:
-            self.manifest.record(doc, stat, raw_hash, "duplicate", original, body, day_number(article.published))
+            self.manifest.record(doc, prepared.stat, prepared.sha1, "duplicate", original, prepared.body_hash, day)
             report.duplicates.append((doc, original))
-            return
-        chunks = chunk_article(article)
-        hashes = [passage_hash(chunk.text) for chunk in chunks]
+            return 0
+        hashes = [passage.hash for passage in prepared.passages]
         seen_elsewhere = self.manifest.passage_articles(hashes)
         kept = 0
-        for chunk, passage in zip(chunks, hashes, strict=True):
-            if seen_elsewhere.get(passage, 0) + 1 >= BOILERPLATE_MIN_ARTICLES:
+        for passage in prepared.passages:
+            if seen_elsewhere.get(passage.hash, 0) + 1 >= BOILERPLATE_MIN_ARTICLES:
                 continue
-            writer.add_document(tantivy.Document.from_dict(chunk_document(chunk, article, self.analyzer), self.schema))
+            writer.add_document(tantivy.Document.from_dict(passage_document(doc, passage, prepared), self.schema))
             kept += 1
         self.manifest.add_passages(doc, hashes)
-        self.manifest.record(doc, stat, raw_hash, "indexed", "", body, day_number(article.published), kept)
+        self.manifest.record(doc, prepared.stat, prepared.sha1, "indexed", "", prepared.body_hash, day, kept)
+        return kept
 
     def _drop_boilerplate(self, writer: tantivy.IndexWriter, report: RefreshReport) -> None:
         """Delete passages that now appear in enough articles to be site boilerplate."""

@@ -40,6 +40,14 @@ class Manifest:
         rows = self.db.execute("SELECT doc, size, mtime_ns, sha1, status FROM files")
         return {doc: (size, mtime, sha1, status) for doc, size, mtime, sha1, status in rows}
 
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """doc -> (size, mtime_ns) of every file recorded."""
+        return {doc: (size, mtime) for doc, size, mtime in self.db.execute("SELECT doc, size, mtime_ns FROM files")}
+
+    def touch(self, doc: str, stat: tuple[int, int]) -> None:
+        """The file's bytes are unchanged: remember its new size and mtime only."""
+        self.db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE doc = ?", (*stat, doc))
+
     def forget(self, doc: str) -> None:
         self.db.execute("DELETE FROM files WHERE doc = ?", (doc,))
         self.db.execute("DELETE FROM passages WHERE doc = ?", (doc,))
@@ -55,10 +63,14 @@ class Manifest:
         return row[0] if row else None
 
     def passage_articles(self, hashes: Iterable[str]) -> dict[str, int]:
+        """How many articles already hold each passage (absent: none)."""
+        unique = list(set(hashes))
         counts: dict[str, int] = {}
-        for passage in set(hashes):
-            row = self.db.execute("SELECT COUNT(*) FROM passages WHERE hash = ?", (passage,)).fetchone()
-            counts[passage] = row[0]
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            query = f"SELECT hash, COUNT(*) FROM passages WHERE hash IN ({marks}) GROUP BY hash"
+            counts.update(self.db.execute(query, batch))
         return counts
 
     def record(self, doc: str, stat: tuple[int, int], sha1: str, status: str, reason: str = "",

@@ -106,7 +106,7 @@ async def test_forum_topic_answer_stays_in_its_topic(bundled_engine: Engine) -> 
 
 
 async def test_hostile_question_gets_valid_html(bundled_engine: Engine) -> None:
-    hostile = '<b>&</b> "包保责任制" \'怎么\' 安排 😀 &amp; <i>'
+    hostile = "<b>&</b> \"包保责任制\" '怎么' 安排 😀 &amp; <i>"
     async with session(bundled_engine) as tg:
         answer = await ask_private(tg, hostile)
         assert "市级领导包保各区" in answer.text

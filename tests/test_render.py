@@ -13,7 +13,7 @@ from bot.render_text import TextRenderer
 from retrieval.answer import Answer, Quote
 from tests.telegram_html import parse_html, utf16_len
 
-HOSTILE = '<b>&amp; & </b> "quoted" \'single\' <script>x</script> a<b c>d &lt; 😀👍🏽 𠀀'
+HOSTILE = "<b>&amp; & </b> \"quoted\" 'single' <script>x</script> a<b c>d &lt; 😀👍🏽 𠀀"
 
 
 def make_quote(text: str, spans: tuple[tuple[int, int], ...] = (), title: str = "标题", source: str = "来源") -> Quote:

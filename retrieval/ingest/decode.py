@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# Characters that are surely printable text: skipped before the per-character check.
+_COMMON_TEXT = re.compile(r"[\x20-\x7e\t\n\r\f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 
 
 class UndecodableFile(ValueError):
@@ -14,9 +18,10 @@ def _looks_like_text(text: str) -> bool:
     sample = text[:20000]
     if not sample:
         return True
+    rest = _COMMON_TEXT.sub("", sample)
     bad = sum(
         1
-        for ch in sample
+        for ch in rest
         if (unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\t\n\r\f") or ch == "\ufffd"
     )
     return bad / len(sample) < 0.01
