@@ -68,8 +68,7 @@ def build_application(settings: Settings, engine: Engine, flood_limit: bool = Tr
     if flood_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
     application = (
-        builder
-        .token(token)
+        builder.token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .defaults(Defaults(link_preview_options=handlers.NO_PREVIEW, allow_sending_without_reply=True))

@@ -222,8 +222,10 @@ class Conversation:
         answer = self.engine.answer(query, k=INLINE_RESULTS)
         items = []
         for number, quote in enumerate(answer.quotes):
-            description = quote.text if len(quote.text) <= INLINE_DESCRIPTION_CHARS else (
-                quote.text[: INLINE_DESCRIPTION_CHARS - 1] + "…"
+            description = (
+                quote.text
+                if len(quote.text) <= INLINE_DESCRIPTION_CHARS
+                else (quote.text[: INLINE_DESCRIPTION_CHARS - 1] + "…")
             )
             items.append(
                 InlineItem(

@@ -198,9 +198,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         for item in items
     ]
-    await retrying(
-        lambda: query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=None if results else hint)
-    )
+    await retrying(lambda: query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=None if results else hint))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
