@@ -101,12 +101,16 @@ async def _post_init(application: Application) -> None:
     if conversation.settings.heartbeat_file is not None:
         beat = asyncio.create_task(_heartbeat(application, conversation.settings.heartbeat_file))
         application.bot_data[HEARTBEAT] = beat
+    # New, changed and removed articles are picked up while the bot serves (NEWSQA_REFRESH_SECONDS).
+    conversation.engine.follow(conversation.settings.refresh_seconds)
 
 
 async def _post_shutdown(application: Application) -> None:
     beat = application.bot_data.pop(HEARTBEAT, None)
     if beat is not None:
         beat.cancel()
+    conversation: Conversation = application.bot_data[handlers.CONVERSATION]
+    await asyncio.to_thread(conversation.engine.stop_following)
 
 
 async def _heartbeat(application: Application, path: Path) -> None:
@@ -141,6 +145,8 @@ async def running(settings: Settings, engine: Engine, poll_interval: float = 0.0
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
 
 
 def webhook_secret(token: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from retrieval.answer import Answer, highlight_spans, shorten
-from retrieval.engine import Engine
+from retrieval.engine import CorpusStats, Engine
 
 from . import messages
 from .access import AllowList, RateLimiter
@@ -95,15 +95,11 @@ class Conversation:
         # Inline queries arrive as the user types, so they get a wider budget of their own.
         self.inline_rate = RateLimiter(settings.questions_per_minute * INLINE_RATE_FACTOR, clock)
         self.allow = AllowList(settings.allowed_chats)
-        self.refresh_stats()
 
-    def refresh_stats(self) -> None:
-        """Re-read the corpus figures (after Engine.refresh); call from the engine's own thread.
-
-        The index manifest is SQLite, usable only in the thread that opened it, so worker
-        threads read these cached figures instead of calling Engine.stats().
-        """
-        self.stats = self.engine.stats()
+    @property
+    def stats(self) -> CorpusStats:
+        """The corpus figures as of the engine's last refresh (cached there: never waits)."""
+        return self.engine.stats()
 
     # ------------------------------------------------------------------ decisions
     def decide(self, msg: Incoming) -> Reply | Question | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +31,7 @@ class Settings(BaseSettings):
     questions_per_minute: int = Field(default=12, alias="NEWSQA_QUESTIONS_PER_MINUTE", ge=1)
     max_concurrent_searches: int = Field(default=4, alias="NEWSQA_MAX_CONCURRENT_SEARCHES", ge=1)
     quotes_per_page: int = Field(default=3, alias="NEWSQA_QUOTES_PER_PAGE", ge=1, le=10)
+    refresh_seconds: float = Field(default=60.0, alias="NEWSQA_REFRESH_SECONDS", ge=0)
     log_level: str = Field(default="INFO", alias="NEWSQA_LOG_LEVEL")
     heartbeat_file: Path | None = Field(default=None, alias="NEWSQA_HEARTBEAT_FILE")
     example_questions: Annotated[list[str], NoDecode] = Field(
@@ -69,10 +72,20 @@ class Settings(BaseSettings):
 
     @property
     def resolved_index_dir(self) -> Path:
-        """The index folder: NEWSQA_INDEX_DIR, else `.newsqa/index` beside the corpus."""
+        """The index folder: NEWSQA_INDEX_DIR, else one per corpus in the user's cache folder
+        (`$XDG_CACHE_HOME/newsqa/`, else `~/.cache/newsqa/`), so a read-only corpus works."""
         if self.index_dir is not None:
             return self.index_dir
-        return self.corpus_dir.resolve().parent / ".newsqa" / f"index-{self.corpus_dir.resolve().name}"
+        return default_index_dir(self.corpus_dir)
+
+
+def default_index_dir(corpus_dir: Path) -> Path:
+    """`<cache>/newsqa/<corpus folder name>-<hash of its absolute path>`: one index per corpus."""
+    corpus = corpus_dir.resolve()
+    cache = os.environ.get("XDG_CACHE_HOME", "").strip()
+    root = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
+    key = hashlib.sha256(str(corpus).encode()).hexdigest()[:12]
+    return root / "newsqa" / f"{corpus.name or 'corpus'}-{key}"
 
 
 def settings_error_line(error: ValidationError) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .answer import Answer, build_answer
+from .follow import CorpusFollower
 from .index import CorpusIndex, Progress, RefreshReport
 from .query import Query, parse_question
 from .search import Hit, Searcher, SearchSettings
@@ -36,22 +37,43 @@ class Engine:
                  progress: Progress | None = None) -> None:  # fmt: skip
         if not corpus_dir.is_dir():
             raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+        self.corpus_dir = corpus_dir
         self.index = CorpusIndex(corpus_dir, index_dir)
         self.last_report: RefreshReport | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one refresh at a time; searches never take it
+        self._follower: CorpusFollower | None = None
         if self.index.rebuilt or self.index.is_stale():
             self.last_report = self.index.refresh(progress)
         # Vectors of passages already embedded are kept beside the index: restarts stay fast.
         self.scorer = SemanticScorer(store_path=index_dir / VECTORS_FILE) if model_installed() else None
         self.searcher = Searcher(self.index, settings, self.scorer)
+        self._stats = self._count()
 
-    def refresh(self, progress: Progress | None = None) -> RefreshReport:
-        """Re-read new, changed and removed files; searches see the result at once."""
+    def refresh(self, progress: Progress | None = None, settle_seconds: float = 0.0) -> RefreshReport:
+        """Re-read new, changed and removed files; searches see the result once it is complete.
+
+        Searches running meanwhile answer from the index as it was. `settle_seconds`: files
+        modified more recently are left for a later refresh (they may still be being written).
+        """
         with self._lock:
-            report = self.index.refresh(progress)
+            report = self.index.refresh(progress, settle_seconds=settle_seconds)
             self.searcher.reload()
+            self._stats = self._count()
             self.last_report = report
             return report
+
+    def follow(self, interval: float, on_refresh: Callable[[RefreshReport], None] | None = None) -> None:
+        """Keep the index in step with the corpus folder from a background thread (see retrieval.follow):
+        on file-system events, and by a rescan every `interval` seconds."""
+        if self._follower is None and interval > 0:
+            self._follower = CorpusFollower(self.corpus_dir, lambda settle: self.refresh(settle_seconds=settle),
+                                            interval, on_refresh)  # fmt: skip
+            self._follower.start()
+
+    def stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
 
     def _query(self, question: str) -> Query:
         return parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
@@ -70,17 +92,17 @@ class Engine:
         return build_answer("", self.searcher.newest(k), [])
 
     def stats(self) -> CorpusStats:
-        with self._lock:
-            return self._stats()
+        """What the index holds, as of the last refresh (never waits for one under way)."""
+        return self._stats
 
-    def _stats(self) -> CorpusStats:
+    def _count(self) -> CorpusStats:
         manifest = self.index.manifest
-        searcher = self.searcher
+        view = self.searcher.view
         return CorpusStats(
             articles=manifest.count("indexed"),
-            passages=searcher.searcher.num_docs,
-            first_day=date.fromordinal(searcher.first_day) if searcher.first_day else None,
-            last_day=date.fromordinal(searcher.last_day) if searcher.last_day else None,
+            passages=view.searcher.num_docs,
+            first_day=date.fromordinal(view.first_day) if view.first_day else None,
+            last_day=date.fromordinal(view.last_day) if view.last_day else None,
             skipped=manifest.count("skipped"),
         )
 
@@ -89,6 +111,7 @@ class Engine:
         return self.searcher.embed_all()
 
     def close(self) -> None:
+        self.stop_following()
         if self.scorer is not None:
             self.scorer.close()
         self.index.close()

@@ -77,6 +77,17 @@ class RefreshReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.rebuilt)
 
+    def summary(self) -> str:
+        """One line: what this refresh did."""
+        newly_skipped = len(set(self.added + self.updated) & {file.doc for file in self.skipped})
+        line = (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+                f"{newly_skipped} skipped, {self.unchanged} unchanged")  # fmt: skip
+        if self.duplicates:
+            line += f", {len(self.duplicates)} duplicates"
+        if self.deferred:
+            line += f", {len(self.deferred)} still being written (next pass)"
+        return line
+
 
 def passage_document(doc: str, passage: PreparedPassage, prepared: PreparedFile) -> dict[str, object]:
     """The fields tantivy stores and indexes for one passage."""

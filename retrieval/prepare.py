@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -141,6 +142,34 @@ def _prepare_batch(tasks: list[FileTask], settle_seconds: float) -> list[Prepare
     return [prepare_file(task, settle_seconds) for task in tasks]
 
 
+def _alive(pid: int) -> bool:
+    """True while process `pid` runs (a killed process nobody has reaped yet counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] not in (b"Z", b"X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the indexing process is gone (killed, even with -9)."""
+
+    def watch() -> None:
+        while _alive(parent):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="newsqa-parent-watch", daemon=True).start()
+
+
 def worker_count() -> int:
     """One worker per core this process may use."""
     try:
@@ -161,7 +190,7 @@ def prepare_files(tasks: Iterable[FileTask], settle_seconds: float = 0.0,
     batches = iter([tasks[start : start + TASKS_PER_BATCH] for start in range(0, len(tasks), TASKS_PER_BATCH)])
     # forkserver: workers start clean even when the caller runs threads (the bot does).
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, context, initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
         # A bounded window of batches in flight: memory stays flat however large the corpus.
         window = deque(pool.submit(_prepare_batch, batch, settle_seconds) for batch in islice(batches, 4 * workers))
         try:

@@ -90,12 +90,20 @@ class Searcher:
         self.reload()
 
     def reload(self) -> None:
-        """Pick up a refreshed index and its date range."""
-        self.searcher = self.index.searcher()
-        days = self.index.manifest.article_days()
-        self.first_day = min(days) if days else None
-        self.last_day = max(days) if days else None
-        self.years = sorted({date.fromordinal(day).year for day in days})
+        """Pick up a refreshed index and its date range: one swap, so a search under way keeps its view."""
+        self.view = _View.of(self.index.searcher(), self.index.manifest.article_days())
+
+    @property
+    def searcher(self) -> tantivy.Searcher:
+        return self.view.searcher
+
+    @property
+    def first_day(self) -> int | None:
+        return self.view.first_day
+
+    @property
+    def last_day(self) -> int | None:
+        return self.view.last_day
 
     def _term_query(self, field_name: str, terms: list[str], boost: float) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         clauses = []
@@ -113,11 +121,12 @@ class Searcher:
         )
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
-    def date_ranges(self, query: Query) -> list[tuple[int, int]]:
+    def date_ranges(self, query: Query, view: _View | None = None) -> list[tuple[int, int]]:
         """The question's dates as day-number ranges; a missing year comes from the corpus."""
+        corpus_years = (view or self.view).years
         ranges = []
         for span in query.dates:
-            years = [span.year] if span.year else (self.years or [date.today().year])
+            years = [span.year] if span.year else (list(corpus_years) or [date.today().year])
             for year in years:
                 try:
                     start, end = span.resolve(year)
@@ -126,7 +135,8 @@ class Searcher:
                 ranges.append((start.toordinal(), end.toordinal()))
         return ranges
 
-    def _candidates(self, text_query: tantivy.Query, ranges: list[tuple[int, int]]) -> dict[tuple[str, int], float]:
+    def _candidates(self, searcher: tantivy.Searcher, text_query: tantivy.Query,
+                    ranges: list[tuple[int, int]]) -> dict[tuple[int, int], float]:  # fmt: skip
         found: dict[tuple[str, int], float] = {}
         queries = [(text_query, self.settings.candidates)]
         for start, end in ranges:
@@ -136,13 +146,13 @@ class Searcher:
             both = [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, in_range)]
             queries.append((tantivy.Query.boolean_query(both), 20))
         for tantivy_query, limit in queries:
-            for score, address in self.searcher.search(tantivy_query, limit, count=False).hits:
+            for score, address in searcher.search(tantivy_query, limit, count=False).hits:
                 found[(address.segment_ord, address.doc)] = score  # type: ignore[index]
         return found
 
-    def _weights(self, field_name: str, terms: list[str]) -> dict[str, float]:
-        total = max(self.searcher.num_docs, 1)
-        return {term: _idf(self.searcher.doc_freq(field_name, term), total) for term in dict.fromkeys(terms)}
+    def _weights(self, searcher: tantivy.Searcher, field_name: str, terms: list[str]) -> dict[str, float]:
+        total = max(searcher.num_docs, 1)
+        return {term: _idf(searcher.doc_freq(field_name, term), total) for term in dict.fromkeys(terms)}
 
     def _date_factor(self, day: int, ranges: list[tuple[int, int]]) -> float:
         if not ranges or day == NO_DATE:
@@ -153,46 +163,51 @@ class Searcher:
             return 1 + self.settings.date_boost / 2
         return 1.0
 
-    def _recency_factor(self, day: int) -> float:
-        if day == NO_DATE or self.first_day is None or self.last_day is None or self.last_day == self.first_day:
+    def _recency_factor(self, day: int, view: _View) -> float:
+        first, last = view.first_day, view.last_day
+        if day == NO_DATE or first is None or last is None or last == first:
             return 1.0
-        return 1 + self.settings.recency_boost * (day - self.first_day) / (self.last_day - self.first_day)
+        return 1 + self.settings.recency_boost * (day - first) / (last - first)
 
     def newest(self, k: int) -> list[Hit]:
         """The opening passage of the k most recent articles, newest first."""
+        searcher = self.view.searcher
         openings = tantivy.Query.range_query(self.index.schema, "chunk", tantivy.FieldType.Integer, 0, 0)
-        found = self.searcher.search(openings, k, count=False, order_by_field="day").hits
-        return [_hit(self.searcher.doc(address), score=0.0) for _, address in found]
+        found = searcher.search(openings, k, count=False, order_by_field="day").hits
+        return [_hit(searcher.doc(address), score=0.0) for _, address in found]
 
     def search(self, query: Query, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
         """Best passages for the query, at most `per_article` from one article; [] means no answer."""
+        view = self.view  # this search's snapshot of the index, whatever a refresh swaps in meanwhile
+        searcher = view.searcher
         text_query = self._text_query(query)
-        if text_query is None or self.searcher.num_docs == 0:
+        if text_query is None or searcher.num_docs == 0:
             return []
         s = self.settings
-        ranges = self.date_ranges(query)
-        weights = (self._weights("words", query.topic_words), self._weights("grams", query.topic_bigrams))
-        candidates = self._candidates(text_query, ranges)
+        ranges = self.date_ranges(query, view)
+        weights = (self._weights(searcher, "words", query.topic_words),
+                   self._weights(searcher, "grams", query.topic_bigrams))  # fmt: skip
+        candidates = self._candidates(searcher, text_query, ranges)
         addresses = [tantivy.DocAddress(*key) for key in candidates]
-        days = [NO_DATE if day is None else int(day) for day in self.searcher.fast_field_values("day", addresses)]
+        days = [NO_DATE if day is None else int(day) for day in searcher.fast_field_values("day", addresses)]
         ranked = []
         for address, score, day in zip(addresses, candidates.values(), days, strict=True):
             factor = self._date_factor(day, ranges)
             if latest or query.wants_latest:
-                factor *= self._recency_factor(day)
+                factor *= self._recency_factor(day, view)
             ranked.append(_Candidate(address, score * factor, day))
         if latest:
             ranked.sort(key=lambda c: (c.day, c.score), reverse=True)
         else:
             ranked.sort(key=lambda c: c.score, reverse=True)
             depth = s.rerank_depth if self.scorer is not None and s.semantic_weight > 0 else 0
-            ranked[:depth] = self._rerank(query, ranked[:depth], weights)
+            ranked[:depth] = self._rerank(searcher, query, ranked[:depth], weights)
         # Walk down the ranking and stop at k answers: past the reranked head only those passages' text is read.
         picker = _Picker(k, per_article or s.per_article)
         required = query.required if s.require_latin_terms else []
         for candidate in ranked:
             if candidate.passage is None:
-                candidate.passage = self._read(candidate.address, weights)
+                candidate.passage = self._read(searcher, candidate.address, weights)
             passage = candidate.passage
             if not picker.has_room(passage.doc):
                 continue
@@ -222,8 +237,9 @@ class Searcher:
         # The opening of a dated report tells what happened by the date it is quoted with.
         return query.expects is Expected.TIME and candidate.day != NO_DATE and passage.chunk == 0
 
-    def _read(self, address: tantivy.DocAddress, weights: tuple[dict[str, float], dict[str, float]]) -> _Passage:
-        stored = self.searcher.doc(address)
+    def _read(self, searcher: tantivy.Searcher, address: tantivy.DocAddress,
+              weights: tuple[dict[str, float], dict[str, float]]) -> _Passage:  # fmt: skip
+        stored = searcher.doc(address)
         title = stored.get_first("article_title") or ""
         text = stored.get_first("text") or ""
         body = normalise(f"{stored.get_first('heading') or ''} {text}")
@@ -239,12 +255,12 @@ class Searcher:
         found = self.searcher.search(tantivy.Query.all_query(), self.searcher.num_docs, count=False).hits
         return self.scorer.embed(_shown(self.searcher.doc(address)) for _, address in found)
 
-    def _rerank(self, query: Query, head: list[_Candidate],
+    def _rerank(self, searcher: tantivy.Searcher, query: Query, head: list[_Candidate],
                 weights: tuple[dict[str, float], dict[str, float]]) -> list[_Candidate]:  # fmt: skip
         """Order the best lexical candidates by lexical score, coverage and meaning together."""
         if not head or self.scorer is None:
             return head
-        passages = [self._read(candidate.address, weights) for candidate in head]
+        passages = [self._read(searcher, candidate.address, weights) for candidate in head]
         for candidate, passage in zip(head, passages, strict=True):
             candidate.passage = passage
         closeness = self.scorer.closeness(query.text, [passage.shown for passage in passages])
@@ -255,6 +271,21 @@ class Searcher:
             candidate.similarity, candidate.standard = close.cosine, close.standard
             candidate.score = candidate.score / best + passage.coverage + self.settings.semantic_weight * close.cosine
         return sorted(head, key=lambda c: c.score, reverse=True)
+
+
+@dataclass(frozen=True)
+class _View:
+    """A consistent snapshot: one tantivy searcher and the date range of the articles it holds."""
+
+    searcher: tantivy.Searcher
+    first_day: int | None
+    last_day: int | None
+    years: tuple[int, ...]
+
+    @classmethod
+    def of(cls, searcher: tantivy.Searcher, days: list[int]) -> _View:
+        years = tuple(sorted({date.fromordinal(day).year for day in days}))
+        return cls(searcher, min(days) if days else None, max(days) if days else None, years)
 
 
 @dataclass
