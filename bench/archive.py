@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCE_DIR = REPO / "eval" / "data" / "archive2"
 DICT_PATH = Path(jieba.__file__).resolve().parent / "dict.txt"
 META_FILE = ".bench-archive.json"
-VERSION = 1  # bump whenever the generated text changes
+VERSION = 2  # bump whenever the generated text changes
 DICT_SHARE = 0.2  # share of sentences made of dictionary words
 MAIN_SHARE = 0.5  # share of real sentences taken from the post's source article
 SPLICE_SHARE = 0.4  # share of real sentences made of the head of one and the tail of another
@@ -132,7 +132,7 @@ class Material:
 
 def split_front_matter(text: str) -> tuple[str, str]:
     """(front matter, body) of a Hexo post; ("", text) when it has none."""
-    match = re.match(r"\ufeff?---\s*\n(.*?)\n---\s*\n", text, re.S)
+    match = re.match(r"\ufeff?\s*---\s*\n(.*?)\n---\s*\n", text, re.S)  # real posts begin with a blank line
     return (match.group(1), text[match.end() :]) if match else ("", text)
 
 
@@ -499,7 +499,7 @@ def render_post(rng: random.Random, post: Post) -> tuple[str, int]:
     title = post.title.replace("'", "''")
     categories = "".join(f"\n - {name}" for name in post.feed)
     front = (
-        f"---\ntitle: '{title}'\ncategories: {categories}\nheadimg: '{post.image}'\nauthor: {post.author}\n"
+        f"\n---\ntitle: '{title}'\ncategories: {categories}\nheadimg: '{post.image}'\nauthor: {post.author}\n"
         f"comments: false\ndate: {post.date}\nthumbnail: '{post.image}'\n---\n\n"
     )
     body, extra = render_body(rng, post)

@@ -48,7 +48,7 @@ BLOCK_TAGS = [
     "figcaption",
     "center",
 ]
-FRONT_MATTER = re.compile(r"\A\ufeff?---\s*\n.*?\n---\s*\n", re.S)
+FRONT_MATTER = re.compile(r"\A\ufeff?\s*---\s*\n.*?\n---\s*\n", re.S)
 TOP = 5
 
 

@@ -28,6 +28,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,17 +55,76 @@ Result = dict[str, Any]
 # ---------------------------------------------------------------- child processes
 
 
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process and all its descendants (worker pools) every `interval`
+    seconds: peaks of the summed PSS (shared pages split between the processes sharing them),
+    of the summed RSS, and of the number of processes."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_pss_mb = self.peak_rss_mb = 0.0
+        self.processes = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.sample()
+            if self.done.wait(self.interval):
+                return
+
+    def sample(self) -> None:
+        pids = descendants(self.pid)
+        usage = [process_memory_kb(pid) for pid in pids]
+        self.peak_rss_mb = max(self.peak_rss_mb, sum(rss for rss, _ in usage) / 1024)
+        self.peak_pss_mb = max(self.peak_pss_mb, sum(pss for _, pss in usage) / 1024)
+        self.processes = max(self.processes, sum(1 for rss, _ in usage if rss))
+
+    def stop(self) -> Result:
+        self.done.set()
+        self.join()
+        return {"tree_pss_mb": self.peak_pss_mb, "tree_rss_mb": self.peak_rss_mb, "processes": self.processes}
+
+
+def descendants(root: int) -> list[int]:
+    """root and every process below it, from the parent ids in /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def process_memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process in KiB from /proc/PID/smaps_rollup; (0, 0) once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0, 0
+    values = dict(re.findall(r"^(Rss|Pss):\s+(\d+) kB", text, re.M))
+    return int(values.get("Rss", 0)), int(values.get("Pss", 0))
+
+
 @dataclass
 class ChildRun:
-    """One finished child process: exit status, wall seconds, peak RSS and its output."""
+    """One finished child process: exit status, wall seconds, peak memory and its output."""
 
     command: list[str]
     returncode: int
     seconds: float
-    peak_rss_mb: float | None
+    peak_rss_mb: float | None  # of the largest single process (exact, from /usr/bin/time)
     stdout: str = ""
     stderr: str = ""
     killed: bool = False
+    tree: Result = field(default_factory=dict)  # sampled peaks over the process tree
 
     @property
     def ok(self) -> bool:
@@ -75,6 +135,7 @@ class ChildRun:
             "returncode": self.returncode,
             "seconds": self.seconds,
             "peak_rss_mb": self.peak_rss_mb,
+            **self.tree,
             "killed": self.killed,
         }
 
@@ -137,10 +198,13 @@ def run_child(
             env=child_env(),
             start_new_session=True,
         )
+        sampler = TreeMemory(proc.pid)
+        sampler.start()
         code, rss, killed = reap(proc, start, kill_after, timeout)
+        tree = sampler.stop()
         seconds = time.perf_counter() - start
     rss_mb = read_rss_mb(rss_path, rss)
-    return ChildRun(command, code, seconds, rss_mb, read_text(out_path), read_text(err_path), killed)
+    return ChildRun(command, code, seconds, rss_mb, read_text(out_path), read_text(err_path), killed, tree)
 
 
 def read_text(path: Path) -> str:
@@ -253,7 +317,11 @@ def step_build(bench: Bench, index: Path) -> Result:
     shutil.rmtree(index, ignore_errors=True)
     run, parsed = bench.index_run(index, "build")
     result = {**run.brief(), **parsed, "index_mb": dir_size_mb(index) if index.exists() else None}
-    print(f"  build: {run.seconds:.1f} s, peak RSS {_num(run.peak_rss_mb, 0)} MB; {parsed.get('summary')}", flush=True)
+    print(
+        f"  build: {run.seconds:.1f} s, peak PSS {_num(run.tree.get('tree_pss_mb'), 0)} MB over "
+        f"{run.tree.get('processes')} processes, largest RSS {_num(run.peak_rss_mb, 0)} MB; {parsed.get('summary')}",
+        flush=True,
+    )
     return result
 
 
@@ -318,6 +386,8 @@ def step_one_shots(bench: Bench, index: Path) -> Result:
         "median_s": statistics.median(seconds) if seconds else None,
         "max_s": max(seconds, default=None),
         "peak_rss_mb": max((run.peak_rss_mb or 0 for run in runs), default=None),
+        "tree_pss_mb": max((run.tree.get("tree_pss_mb", 0) for run in runs), default=None),
+        "processes": max((run.tree.get("processes", 0) for run in runs), default=None),
     }
     if seconds:
         print(f"  one question per process: median {result['median_s']:.2f} s, max {result['max_s']:.2f} s", flush=True)
@@ -374,11 +444,14 @@ def step_stream(bench: Bench, index: Path) -> Result:
             bufsize=0,
             start_new_session=True,
         )
+        sampler = TreeMemory(proc.pid)
+        sampler.start()
         asked = _ask_all(proc, bench.questions[-ONE_SHOTS - 2], bench.questions[: bench.queries])
         proc.stdin.close()  # type: ignore[union-attr]
-        code, rss, _ = reap(proc, start, None, QUERY_TIMEOUT)
+        code, rss, _ = reap(proc, time.perf_counter(), None, QUERY_TIMEOUT)  # the time it takes to exit
+        tree = sampler.stop()
     times, first_s = asked["times_ms"], asked["first_s"]
-    result = _stream_result(asked, code, read_rss_mb(rss_path, rss), time.perf_counter() - start)
+    result = {**_stream_result(asked, code, read_rss_mb(rss_path, rss), time.perf_counter() - start), **tree}
     if asked["problem"] or code != 0:
         result["problem"] = asked["problem"]
         print(
@@ -440,7 +513,7 @@ def step_baseline(bench: Bench) -> Result | None:
     if not run.ok or not out.exists():
         report_failure("bench.baseline_bm25", run)
         return None
-    result = {**json.loads(out.read_text()), "wall_s": run.seconds, "child_peak_rss_mb": run.peak_rss_mb}
+    result = {**json.loads(out.read_text()), "wall_s": run.seconds, "child": run.brief()}
     print(f"  {run.stdout.strip()}", flush=True)
     return result
 
@@ -452,100 +525,81 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
+def _files(progress: list[int] | None) -> str:
+    """ "done/total files" from a progress bar, "no files" when none was drawn."""
+    return f"{progress[0]}/{progress[1]} files" if progress else "no files"
+
+
 def _ratio(ours: float | None, theirs: float | None) -> str:
     return f"{ours / theirs:.3g}x" if ours is not None and theirs else ""
 
 
-def table_rows(results: Result) -> list[tuple[str, str, str, str]]:
+Row = tuple[str, str, str, str]
+
+
+def _compare(metric: str, ours: float | None, theirs: float | None, digits: int = 1) -> Row:
+    """A row of two figures and their ratio."""
+    return metric, _num(ours, digits), _num(theirs, digits), _ratio(ours, theirs)
+
+
+def _memory_rows(name: str, ours: Result, script_pss: float | None, script_rss: float | None) -> list[Row]:
+    """Peak memory of a newsqa step, as summed PSS over its processes and as its largest process's RSS."""
+    processes = ours.get("processes")
+    return [
+        _compare(f"peak memory MB, {name} (PSS, {processes} processes)", ours.get("tree_pss_mb"), script_pss, 0),
+        _compare("  largest process RSS MB", ours.get("peak_rss_mb"), script_rss, 0),
+    ]
+
+
+def _resume_rows(resume: Result, build: Result) -> list[Row]:
+    killed, search, rerun = resume.get("killed", {}), resume.get("search", {}), resume.get("rerun", {})
+    left = (
+        f"exit {search.get('returncode', 'n/a')}, {_num(search.get('seconds'))} s, {search.get('hits')} hits; "
+        f"it read {_files(search.get('files_read'))}"
+    )
+    same = "equal" if resume.get("passages_equal") else "DIFFERENT"
+    return [
+        ("resume: killed after s", f"{_num(killed.get('seconds'))} ({_files(killed.get('files_read'))} read)", "", ""),
+        ("  search on what was left", left, "", ""),
+        ("  rerun to completion s", _num(rerun.get("seconds")), "", ""),
+        ("  passages resumed / uninterrupted", f"{rerun.get('passages')} / {build.get('passages')} ({same})", "", ""),
+    ]
+
+
+def table_rows(results: Result) -> list[Row]:
     """(metric, newsqa, script, ratio) rows."""
     build, noop, resume = results.get("build", {}), results.get("noop", {}), results.get("resume", {})
     one, stream, base = results.get("one_shots", {}), results.get("stream", {}), results.get("baseline") or {}
+    base_pss = base.get("child", {}).get("tree_pss_mb")
     one_question_script = base["total_s"] + base["query_p50_ms"] / 1000 if base.get("query_p50_ms") else None
-    phases = (
-        (
-            f"read+parse {_num(base.get('read_parse_s'))}, jieba {_num(base.get('tokenize_s'))}, "
-            f"BM25Okapi {_num(base.get('build_s'))}"
-        )
-        if base
-        else ""
-    )
-    killed, search, rerun = resume.get("killed", {}), resume.get("search", {}), resume.get("rerun", {})
-    rows = [
-        (
-            "articles / passages indexed",
-            f"{build.get('articles', 'n/a')} / {build.get('passages', 'n/a')}",
-            f"{base.get('posts', 'n/a')} / {base.get('paragraphs', 'n/a')}",
-            "",
-        ),
-        (
-            "build s (fresh index)",
-            _num(build.get("seconds")),
-            _num(base.get("total_s")),
-            _ratio(build.get("seconds"), base.get("total_s")),
-        ),
+    phases = f"read+parse {_num(base.get('read_parse_s'))}, jieba {_num(base.get('tokenize_s'))}, " if base else ""
+    phases += f"BM25Okapi {_num(base.get('build_s'))}" if base else ""
+    indexed = f"{build.get('articles', 'n/a')} / {build.get('passages', 'n/a')}"
+    return [
+        ("articles / passages indexed", indexed, f"{base.get('posts', 'n/a')} / {base.get('paragraphs', 'n/a')}", ""),
+        _compare("build s (fresh index)", build.get("seconds"), base.get("total_s")),
         ("  script phases s", "", phases, ""),
-        (
-            "peak RSS MB, build",
-            _num(build.get("peak_rss_mb"), 0),
-            _num(base.get("peak_rss_mb_build"), 0),
-            _ratio(build.get("peak_rss_mb"), base.get("peak_rss_mb_build")),
-        ),
+        *_memory_rows("build", build, base_pss, base.get("peak_rss_mb_build")),
         ("index on disk MB", _num(build.get("index_mb")), "in memory", ""),
+        _compare("refresh, nothing changed s (script: rebuild)", noop.get("seconds"), base.get("total_s"), 2),
+        *_resume_rows(resume, build),
         (
-            "refresh, nothing changed s",
-            _num(noop.get("seconds"), 2),
-            f"{_num(base.get('total_s'))} (rebuild)",
-            _ratio(noop.get("seconds"), base.get("total_s")),
-        ),
-        ("resume: killed after s", f"{_num(killed.get('seconds'))} (files read {killed.get('files_read')})", "", ""),
-        (
-            "  search on what was left",
-            f"exit {search.get('returncode', 'n/a')}, {_num(search.get('seconds'))} s, {search.get('hits')} hits",
-            "",
-            "",
-        ),
-        ("  rerun to completion s", _num(rerun.get("seconds")), "", ""),
-        (
-            "  passages resumed / uninterrupted",
-            f"{rerun.get('passages')} / {build.get('passages')} "
-            f"({'equal' if resume.get('passages_equal') else 'DIFFERENT'})",
-            "",
-            "",
-        ),
-        (
-            "one question, new process s (median/max)",
+            "one question, new process s (median / max)",
             f"{_num(one.get('median_s'), 2)} / {_num(one.get('max_s'), 2)}",
             _num(one_question_script, 2),
             _ratio(one.get("median_s"), one_question_script),
         ),
-        ("peak RSS MB, one-question process", _num(one.get("peak_rss_mb"), 0), "", ""),
-        (
+        *_memory_rows("one-question process", one, None, None),
+        _compare(
             f"questions in one process p50 ms (n={stream.get('questions', 0)})",
-            _num(stream.get("p50_ms")),
-            _num(base.get("query_p50_ms")),
-            _ratio(stream.get("p50_ms"), base.get("query_p50_ms")),
+            stream.get("p50_ms"),
+            base.get("query_p50_ms"),
         ),
-        (
-            "  p99 ms",
-            _num(stream.get("p99_ms")),
-            _num(base.get("query_p99_ms")),
-            _ratio(stream.get("p99_ms"), base.get("query_p99_ms")),
-        ),
-        (
-            "  first answer after start s",
-            _num(stream.get("first_answer_s"), 2),
-            _num(one_question_script, 2),
-            _ratio(stream.get("first_answer_s"), one_question_script),
-        ),
+        _compare("  p99 ms", stream.get("p99_ms"), base.get("query_p99_ms")),
+        _compare("  first answer after start s", stream.get("first_answer_s"), one_question_script, 2),
         ("  no-answer replies", f"{stream.get('no_answer', 'n/a')} / {stream.get('questions', 0)}", "never", ""),
-        (
-            "peak RSS MB, questions process",
-            _num(stream.get("peak_rss_mb"), 0),
-            _num(base.get("peak_rss_mb"), 0),
-            _ratio(stream.get("peak_rss_mb"), base.get("peak_rss_mb")),
-        ),
+        *_memory_rows("questions process", stream, base_pss, base.get("peak_rss_mb")),
     ]
-    return rows
 
 
 def format_table(rows: list[tuple[str, str, str, str]]) -> str:
