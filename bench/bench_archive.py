@@ -660,7 +660,26 @@ def prepare_archive(archive: Path, posts: int, seed: int, logs: Path) -> Result:
     return {**result, **{key: value for key, value in meta.items() if key != "phrases"}}
 
 
+class LoadWatch(threading.Thread):
+    """The 1-minute load average every few seconds: the machine may be shared with other work."""
+
+    def __init__(self, interval: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.samples, self.done = interval, [os.getloadavg()[0]], threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> Result:
+        self.done.set()
+        self.join()
+        return {"load_max": max(self.samples), "load_mean": statistics.fmean(self.samples)}
+
+
 def run(args: argparse.Namespace) -> Result:
+    watch = LoadWatch()
+    watch.start()
     workdir = args.workdir or OUT_DIR / f"archive-{args.posts}"
     archive = workdir / "archive"
     results: Result = {"machine": machine(), "parameters": {**vars(args), "workdir": str(workdir)}}
@@ -684,6 +703,7 @@ def run(args: argparse.Namespace) -> Result:
         print("rank-bm25 + jieba script:", flush=True)
         results["baseline"] = step_baseline(bench)
     results["machine"]["load_average_end"] = os.getloadavg()
+    results["machine"].update(watch.stop())
     results["table"] = table_rows(results)
     return results
 
@@ -709,7 +729,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{a.get('bytes', 0) / 2**20:.0f} MB; machine: {m['cores']} cores, {m['memory_gb']} GB, "
         f"Python {m['python']}, "
         f"commit {m['commit']} ({m['uncommitted_in_retrieval_bot']} uncommitted files in retrieval/ bot/), "
-        f"load {m['load_average'][0]:.2f} at start, {m['load_average_end'][0]:.2f} at end"
+        f"load {m['load_average'][0]:.2f} at start, {m['load_average_end'][0]:.2f} at end, "
+        f"{m['load_mean']:.2f} on average, {m['load_max']:.2f} at most"
     )
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / f"archive-{args.posts}.json"
