@@ -32,7 +32,16 @@ def open_engine(settings: Settings, corpus: Path | None = None, index: Path | No
         settings = settings.model_copy(update={"corpus_dir": corpus})
     if index is not None:
         settings = settings.model_copy(update={"index_dir": index})
+    check_corpus(settings.corpus_dir)
     return Engine(settings.corpus_dir, settings.resolved_index_dir, progress=_progress)
+
+
+def check_corpus(folder: Path) -> None:
+    """Fail with one line naming NEWSQA_CORPUS_DIR when the corpus folder is missing."""
+    if not folder.exists():
+        raise FileNotFoundError(f"corpus folder not found: {folder} (set NEWSQA_CORPUS_DIR or pass --corpus)")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"corpus is not a folder: {folder} (set NEWSQA_CORPUS_DIR or pass --corpus)")
 
 
 def print_report(report: RefreshReport, engine: Engine, out=None) -> None:
@@ -101,82 +110,138 @@ def command_ask(args: argparse.Namespace, settings: Settings) -> int:
     from .local_chat import ask_once
 
     engine = open_engine(settings, args.corpus, args.index)
-    print(ask_once(engine, settings, " ".join(args.question)))
+    print(ask_once(engine, settings, " ".join(args.question), quotes=args.k, stderr=sys.stderr))
     return 0
 
 
-def command_chat(args: argparse.Namespace, settings: Settings) -> int:
+def command_chat(args: argparse.Namespace, settings: Settings, engine: Engine | None = None) -> int:
     from .local_chat import run_chat
 
-    engine = open_engine(settings, args.corpus, args.index)
-    return run_chat(engine, settings, sys.stdin, sys.stdout)
+    engine = engine or open_engine(settings, args.corpus, args.index)
+    return run_chat(engine, settings, sys.stdin, sys.stdout, sys.stderr)
 
 
 def command_bot(args: argparse.Namespace, settings: Settings) -> int:
     from .app import run_bot, token_problem
+    from .examples import warm_up
+    from .health import StartingHeartbeat
 
     problem = token_problem(settings)
     if problem:  # before the index is opened: a bad token should fail fast
         print(problem, file=sys.stderr)
         return 2
-    return run_bot(settings, open_engine(settings, args.corpus, args.index))
+    with StartingHeartbeat(settings.heartbeat_file):  # a first index build is "starting", not "unhealthy"
+        engine = open_engine(settings, args.corpus, args.index)
+    if not settings.example_questions:
+        warm_up(engine)  # /start's examples from the archive, checked in the background
+    return run_bot(settings, engine)
 
 
 def command_start(args: argparse.Namespace, settings: Settings) -> int:
     """The quick-start entry: the Telegram bot with a token, else the local chat."""
     if settings.telegram_bot_token is not None:
         return command_bot(args, settings)
-    print("TELEGRAM_BOT_TOKEN is not set: starting the local chat over", settings.corpus_dir, file=sys.stderr)
-    return command_chat(args, settings)
+    engine = open_engine(settings, args.corpus, args.index)  # a missing corpus fails before any greeting
+    print("TELEGRAM_BOT_TOKEN is not set: starting the local chat over", engine.corpus_dir, file=sys.stderr)
+    return command_chat(args, settings, engine)
 
 
 def command_health(args: argparse.Namespace, settings: Settings) -> int:
-    """Exit 0 when the running bot's heartbeat file is fresh (the container health check)."""
-    import time
+    """Exit 0 when the bot's heartbeat file is fresh, running or starting (the container health check)."""
+    from .health import check
 
-    path = settings.heartbeat_file
-    if path is None:
-        print("unhealthy: NEWSQA_HEARTBEAT_FILE is not set", file=sys.stderr)
-        return 1
+    healthy, line = check(settings.heartbeat_file, args.max_age)
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
+def package_version() -> str:
+    """newsqa's version, from the installed package's metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        age = time.time() - path.stat().st_mtime
-    except OSError:
-        print(f"unhealthy: no heartbeat at {path} (is the bot running?)", file=sys.stderr)
-        return 1
-    if age > args.max_age:
-        print(f"unhealthy: last heartbeat {age:.0f}s ago", file=sys.stderr)
-        return 1
-    print(f"healthy: last heartbeat {age:.0f}s ago")
-    return 0
+        return version("newsqa")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+DESCRIPTION = """Ask an archive of Chinese news questions in plain Chinese. Answers quote the articles
+word for word, with title, date and source; when nothing answers, newsqa says so."""
+EPILOG = """Settings come from the environment and .env (see .env.example): NEWSQA_CORPUS_DIR, TELEGRAM_BOT_TOKEN, ...
+`newsqa COMMAND --help` describes a command."""
+COMMANDS = {
+    "index": ("build or refresh the index; report skipped files",
+              "Build the index of the corpus folder, or bring it up to date with added, changed and removed "
+              "files. Prints what was indexed and every file skipped, with the reason."),
+    "ask": ("print the answer to one question, as the bot would word it",
+            "Print the answer to QUESTION as terminal text, exactly as the bot words it, followed by the "
+            "further quotes the bot would show behind its \"more\" button."),
+    "search": ("print hits as JSON Lines, one line per query",
+               "Search the index and print one JSON object per query on one line: "
+               '{"query": ..., "hits": [{"rank", "score", "doc", "title", "date", "source", "chunk", "text"}]}; '
+               "an empty hits list means no answer. With no QUERY, reads queries from standard input, one a "
+               "line, loading the index once."),
+    "chat": ("the interactive local chat, through the bot's handlers",
+             "Chat with the archive in the terminal, through the bot's own handler layer: type a question, or "
+             "/help, /more, /search, /latest, /start; /quit or Ctrl-D ends. Reads one question a line when "
+             "standard input is not a terminal."),
+    "bot": ("run the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
+            "Run the Telegram bot: long polling, or a webhook when NEWSQA_WEBHOOK_URL is set."),
+    "start": ("the bot if TELEGRAM_BOT_TOKEN is set, else the local chat",
+              "The quick-start entry (./scripts/run): the Telegram bot when TELEGRAM_BOT_TOKEN is set in the "
+              "environment or .env, else the local chat."),
+    "health": ("exit 0 while the bot's heartbeat is fresh (the container health check)",
+               "Exit 0 while the heartbeat file (NEWSQA_HEARTBEAT_FILE) is fresh: the bot is running, or still "
+               "starting (building the index); else print why and exit 1."),
+}  # fmt: skip
+CORPUS_HELP = "the folder of articles (default: NEWSQA_CORPUS_DIR, else the bundled corpus/)"
+INDEX_HELP = "the index folder (default: NEWSQA_INDEX_DIR, else one per corpus in the user's cache folder)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsqa", description="Ask an archive of Chinese news.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="newsqa", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"newsqa {package_version()}", help="print the version")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
 
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--corpus", type=Path, help="corpus folder (default: NEWSQA_CORPUS_DIR or corpus/)")
-        sub.add_argument("--index", type=Path, help="index folder (default: NEWSQA_INDEX_DIR)")
+    def add(name: str, corpus: bool = True) -> argparse.ArgumentParser:
+        summary, description = COMMANDS[name]
+        sub = commands.add_parser(name, help=summary, description=description)
+        if corpus:
+            sub.add_argument("--corpus", type=Path, metavar="DIR", help=CORPUS_HELP)
+            sub.add_argument("--index", type=Path, metavar="DIR", help=INDEX_HELP)
         return sub
 
-    index = add("index", "build or refresh the index and report skipped files")
+    index = add("index")
     embed_help = "also embed every passage for the semantic rerank now (about 0.1 s each on 2 cores)"
     index.add_argument("--embed", action="store_true", help=embed_help)
     index.set_defaults(run=command_index)
-    ask = add("ask", "print the answer as the bot would word it")
-    ask.add_argument("question", nargs="+")
+    ask = add("ask")
+    ask.add_argument("question", nargs="+", metavar="QUESTION",
+                     help="the question, in Chinese (several words are joined with spaces)")  # fmt: skip
+    ask.add_argument("-k", type=_positive, metavar="N",
+                     help="print only the first N quotes (default: all the bot would show, up to 9)")  # fmt: skip
     ask.set_defaults(run=command_ask)
-    search = add("search", "print hits as JSON, one line per query")
-    search.add_argument("--json", action="store_true", default=True, help="JSON output (the only format)")
-    search.add_argument("-k", type=int, default=5, help="hits per query (default 5)")
-    search.add_argument("query", nargs="*")
+    search = add("search")
+    search.add_argument("--json", action="store_true", default=True,
+                        help="print JSON Lines (optional: the default and only format)")  # fmt: skip
+    search.add_argument("-k", type=_positive, default=5, metavar="N", help="hits per query (default 5)")
+    search.add_argument("query", nargs="*", metavar="QUERY",
+                        help="the query (several words are joined with spaces); without one, queries are read "
+                             "from standard input, one a line")  # fmt: skip
     search.set_defaults(run=command_search)
-    add("chat", "interactive local chat through the bot's handlers").set_defaults(run=command_chat)
-    add("bot", "run the Telegram bot").set_defaults(run=command_bot)
-    add("start", "the bot if TELEGRAM_BOT_TOKEN is set, else the local chat").set_defaults(run=command_start)
-    health = commands.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
-    health.add_argument("--max-age", type=float, default=90.0, help="seconds (default 90)")
+    add("chat").set_defaults(run=command_chat)
+    add("bot").set_defaults(run=command_bot)
+    add("start").set_defaults(run=command_start)
+    health = add("health", corpus=False)
+    health.add_argument("--max-age", type=float, default=90.0, metavar="SECONDS",
+                        help="the oldest heartbeat that counts as fresh (default 90)")  # fmt: skip
     health.set_defaults(run=command_health)
     return parser
 
@@ -190,11 +255,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args, settings)
-    except (FileNotFoundError, NotADirectoryError, PermissionError, OSError, ValueError) as error:
+    except (OSError, ValueError) as error:
         print(f"newsqa: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # one line, no traceback (NEWSQA_LOG_LEVEL=DEBUG shows it)
+        if settings.log_level == "DEBUG":
+            raise
+        print(f"newsqa: error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

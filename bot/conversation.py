@@ -12,12 +12,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from retrieval.answer import Answer, highlight_spans, shorten
-from retrieval.engine import CorpusStats, Engine
+from retrieval.engine import MAX_QUESTION_CHARS, CorpusStats, Engine
 
 from . import messages
 from .access import AllowList, RateLimiter
+from .examples import archive_examples
 from .pages import Page, PageStore, Style
 from .render_base import PageRenderer
 from .settings import Settings
@@ -56,7 +58,7 @@ class Question:
     """A search to run: the words and how to present the result."""
 
     text: str
-    style: Style = "ask"
+    style: Style | Literal["start"] = "ask"  # "start": /start while the archive's examples are computed
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ class Conversation:
 
     def __init__(self, engine: Engine, settings: Settings, renderer: PageRenderer,
                  store: PageStore | None = None, bot_username: str = "newsqa_bot",
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic, terminal: bool = False) -> None:  # fmt: skip
         self.engine = engine
+        self.terminal = terminal  # the local chat: /help speaks of the terminal, not of Telegram
         self.settings = settings
         self.renderer = renderer
         self.store = store if store is not None else PageStore()
@@ -138,13 +141,16 @@ class Conversation:
         return self._mention().sub(" ", text).strip()
 
     def _command(self, addressed: _Addressed) -> Reply | Question | None:
-        command, rest, example = addressed.command, addressed.rest, self.example()
+        command, rest = addressed.command, addressed.rest
         if addressed.not_text:
-            return self.say(messages.NOT_TEXT.format(example=example))
+            return self.say(messages.NOT_TEXT.format(example=self.example()))
         if command == "start":
-            return self.say(messages.start_text(self.stats, self.settings.example_questions))
+            examples = self.examples(wait=False)
+            return Question("", "start") if examples is None else self.say(self._start_text(examples))
         if command == "help":
-            return self.say(messages.help_text(self.bot_username, self.settings.example_questions))
+            if self.terminal:
+                return self.say(messages.terminal_help_text([self.example()], MAX_QUESTION_CHARS))
+            return self.say(messages.help_text(self.bot_username, [self.example()]))
         styles: dict[str | None, Style] = {None: "ask", "ask": "ask", "search": "search", "latest": "latest"}
         if command not in styles:
             return self.say(messages.UNKNOWN_COMMAND)
@@ -153,15 +159,33 @@ class Conversation:
             return Question("", style)  # the newest articles of the whole archive
         if not rest:
             usage = {"ask": messages.ASK_USAGE, "search": messages.SEARCH_USAGE}
-            return self.say((messages.EMPTY if command is None else usage[style]).format(example=example))
+            return self.say((messages.EMPTY if command is None else usage[style]).format(example=self.example()))
         if len(rest) > messages.MAX_QUESTION_CHARS:
             return self.say(messages.TOO_LONG.format(length=len(rest), limit=messages.MAX_QUESTION_CHARS))
         if not any(char.isalnum() for char in rest):
-            return self.say(messages.NO_WORDS.format(example=example))
+            return self.say(messages.NO_WORDS.format(example=self.example()))
         return Question(rest, style)
 
+    def examples(self, wait: bool = True) -> list[str] | None:
+        """NEWSQA_EXAMPLE_QUESTIONS, else questions from the newest articles that the engine answers.
+
+        The archive's examples are computed once per state of the index: blocking (searches)
+        when `wait`, else None until they are ready.
+        """
+        if self.settings.example_questions:
+            return list(self.settings.example_questions)
+        archive = archive_examples(self.engine)
+        return archive.get() if wait else archive.current()
+
     def example(self) -> str:
-        return self.settings.example_questions[0] if self.settings.example_questions else "上海召开了什么会议？"
+        """One example for usage hints; cheap (never waits for the archive's examples)."""
+        if self.settings.example_questions:
+            return self.settings.example_questions[0]
+        archive = archive_examples(self.engine)
+        return next(iter(archive.last()), None) or archive.unchecked()
+
+    def _start_text(self, examples: list[str]) -> str:
+        return messages.start_text(self.stats, examples)
 
     def say(self, text: str) -> Reply:
         """A reply in the bot's own words."""
@@ -170,6 +194,8 @@ class Conversation:
     # ------------------------------------------------------------------ searching
     def run(self, question: Question) -> Reply:
         """Blocking: search, then render the first page (and keep the rest for "more")."""
+        if question.style == "start":
+            return self.say(self._start_text(self.examples() or []))
         page_size = SEARCH_PAGE if question.style == "search" else self.settings.quotes_per_page
         if question.style == "search":
             answer = _shortened(self.engine.answer(question.text, k=SEARCH_HITS), SEARCH_QUOTE_CHARS)

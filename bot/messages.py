@@ -28,7 +28,7 @@ PAGE_FOOTER = "第 {first}–{last} 条，共 {total} 条"
 UNKNOWN_DATE_RANGE = "日期不详"
 
 COMMANDS = (
-    ("ask", "提问，例如 /ask 4月6日上海召开了什么会议？"),
+    ("ask", "提问（群聊中用），例如 /ask 问题"),
     ("search", "关键词搜索：更多、更短的段落"),
     ("latest", "按日期从新到旧列出相关报道"),
     ("help", "用法说明"),
@@ -67,6 +67,33 @@ def help_text(bot_username: str, examples: list[str]) -> str:
             "回答下方的“更多”按钮可以翻看更多引文。",
         ]
     )
+
+
+def terminal_help_text(examples: list[str], limit: int) -> str:
+    """/help in the local chat: the terminal's own commands, no Telegram buttons or mentions."""
+    example = examples[0] if examples else "最近有什么新闻？"
+    return "\n".join(
+        [
+            "直接输入问题并回车，例如：" + example,
+            "",
+            "命令：",
+            "/more — 上一个回答的更多引文",
+            "/search 关键词 — 关键词搜索：更多、更短的段落",
+            "/latest 关键词 — 按日期从新到旧列出相关报道；只输入 /latest 列出最新的报道",
+            "/trend 关键词 — 报道趋势：一行走势，趋势图保存在缓存文件夹（新文章推送 /follow 只在 Telegram 中提供）",
+            "/start — 资料库简介和示例问题",
+            "/help — 本说明",
+            "/quit — 退出（也可以按 Ctrl-D）",
+            "",
+            f"↑/↓ 翻出以前的问题；问题最多 {limit} 字，粘贴的长文超出部分会被截去。",
+        ]
+    )
+
+
+def cut_text(length: int, limit: int, cut: str) -> str:
+    """Said in the local chat when a pasted question is longer than the engine reads."""
+    tail = cut if len(cut) <= 20 else cut[:20] + "…"
+    return f"（输入有 {length} 字，只用前 {limit} 字提问；截去了后 {length - limit} 字：“{tail}”）"
 
 
 def no_answer_text(stats: CorpusStats) -> str:

@@ -7,18 +7,22 @@ import json
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TOKEN_SHAPE = r"^\d{3,}:[A-Za-z0-9_-]{20,}$"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class Settings(BaseSettings):
     """Every setting the product reads; see the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty variable (`TELEGRAM_BOT_TOKEN=` in .env) means unset, as if the line were absent.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)  # fmt: skip
 
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
@@ -34,10 +38,29 @@ class Settings(BaseSettings):
     refresh_seconds: float = Field(default=60.0, alias="NEWSQA_REFRESH_SECONDS", ge=0)
     log_level: str = Field(default="INFO", alias="NEWSQA_LOG_LEVEL")
     heartbeat_file: Path | None = Field(default=None, alias="NEWSQA_HEARTBEAT_FILE")
-    example_questions: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["4月6日上海召开了什么会议？", "月浦镇全员核酸检测人口有多少？"],
-        alias="NEWSQA_EXAMPLE_QUESTIONS",
-    )
+    # Empty: /start shows questions drawn from the newest articles, each checked to be answered.
+    example_questions: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="NEWSQA_EXAMPLE_QUESTIONS")
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _https_webhook(cls, value: object, info: ValidationInfo) -> object:
+        """Telegram delivers webhooks over https only; plain http is allowed only on loopback
+        when the Bot API is a local emulator too (the tests)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        url = urlsplit(str(value).strip())
+        api_host = urlsplit(str(info.data.get("telegram_api_base_url", ""))).hostname
+        local = url.scheme == "http" and url.hostname in LOOPBACK and api_host in LOOPBACK
+        if not url.hostname or (url.scheme != "https" and not local):
+            raise ValueError("must be an https:// URL (Telegram sends webhooks over TLS only)")
+        return str(value).strip()
 
     @field_validator("allowed_chats", mode="before")
     @classmethod
@@ -82,17 +105,22 @@ class Settings(BaseSettings):
 def default_index_dir(corpus_dir: Path) -> Path:
     """`<cache>/newsqa/<corpus folder name>-<hash of its absolute path>`: one index per corpus."""
     corpus = corpus_dir.resolve()
+    key = hashlib.sha256(str(corpus).encode()).hexdigest()[:12]
+    return cache_dir() / f"{corpus.name or 'corpus'}-{key}"
+
+
+def cache_dir() -> Path:
+    """newsqa's folder in the user's cache: `$XDG_CACHE_HOME/newsqa/`, else `~/.cache/newsqa/`."""
     cache = os.environ.get("XDG_CACHE_HOME", "").strip()
     root = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
-    key = hashlib.sha256(str(corpus).encode()).hexdigest()[:12]
-    return root / "newsqa" / f"{corpus.name or 'corpus'}-{key}"
+    return root / "newsqa"
 
 
 def settings_error_line(error: ValidationError) -> str:
     """One clear line naming the variable that is wrong, never echoing its value."""
     first = error.errors()[0]
     name = str(first["loc"][0]) if first.get("loc") else "configuration"
-    return f"configuration error: {name}: {first['msg']}"
+    return f"configuration error: {name}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def load_settings(**overrides: object) -> Settings:
