@@ -7,13 +7,14 @@ import contextlib
 import hashlib
 import logging
 import re
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -27,7 +28,7 @@ from telegram.ext import (
 
 from retrieval.engine import Engine
 
-from . import handlers, logs, messages
+from . import handlers, logs, messages, service
 from .conversation import Conversation
 from .pages import PageStore
 from .render_html import HtmlRenderer
@@ -40,6 +41,8 @@ CONCURRENT_UPDATES = 64
 FLOOD_RETRIES = 3  # RetryAfter answers retried by the rate limiter
 HEARTBEAT = "heartbeat"
 HEARTBEAT_EVERY = 20.0  # seconds; `newsqa health` allows 90
+STARTED = "started"  # set in bot_data once _post_init ran (so _post_shutdown must)
+STOP_GRACE = 8.0  # seconds questions in hand may take after a stop request
 
 
 def token_problem(settings: Settings) -> str | None:
@@ -74,8 +77,6 @@ def build_application(settings: Settings, engine: Engine, flood_limit: bool = Tr
         .defaults(Defaults(link_preview_options=handlers.NO_PREVIEW, allow_sending_without_reply=True))
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONCURRENT_UPDATES)
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
         .build()
     )
     store = PageStore()
@@ -126,27 +127,59 @@ async def _heartbeat(application: Application, path: Path) -> None:
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings, engine: Engine, poll_interval: float = 0.0, poll_timeout: float = 10.0,
-                  flood_limit: bool = True) -> AsyncIterator[Application]:  # fmt: skip
-    """Start the bot inside an existing event loop (tests, the load bench): long polling, or the
-    webhook server when NEWSQA_WEBHOOK_URL is set, exactly as `newsqa bot` would."""
+                  flood_limit: bool = True, stop: asyncio.Event | None = None,
+                  ) -> AsyncIterator[Application]:  # fmt: skip
+    """The bot serving inside an existing event loop, exactly as `newsqa bot` runs it (which
+    uses this too): signed in (retrying until Telegram answers), then long polling, or the
+    webhook server when NEWSQA_WEBHOOK_URL is set; on exit, or once `stop` is set, a clean stop.
+
+    Raises service.Stopped when `stop` is set before the bot could sign in.
+    """
+    stop = stop if stop is not None else asyncio.Event()
     application = build_application(settings, engine, flood_limit)
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    await application.start()
-    if settings.webhook_url:
-        await application.updater.start_webhook(**webhook_options(settings))  # type: ignore[arg-type]
-    else:
-        await application.updater.start_polling(poll_interval=poll_interval, timeout=int(poll_timeout),
-                                                allowed_updates=ALLOWED_UPDATES)  # fmt: skip
+    poller: asyncio.Task[None] | None = None
     try:
+        await service.persist(application.initialize, stop, "signing in")
+        await _post_init(application)
+        application.bot_data[STARTED] = True
+        await application.start()
+        if settings.webhook_url:
+            await _start_webhook(application, settings, stop)
+        else:
+            poller = asyncio.create_task(service.poll(application, stop, ALLOWED_UPDATES, timeout=poll_timeout,
+                                                      interval=poll_interval))  # fmt: skip
         yield application
     finally:
+        stop.set()
+        await _stop(application, poller)
+
+
+async def _start_webhook(application: Application, settings: Settings, stop: asyncio.Event) -> None:
+    """Register the webhook (retrying through outages), then serve it."""
+    options = webhook_options(settings)
+    register = {key: options[key] for key in ("allowed_updates", "secret_token")}
+    await service.persist(lambda: application.bot.set_webhook(settings.webhook_url, **register),  # type: ignore[arg-type]
+                          stop, "registering the webhook")  # fmt: skip
+    await application.updater.start_webhook(**options, bootstrap_retries=-1)  # type: ignore[arg-type]
+
+
+async def _stop(application: Application, poller: asyncio.Task[None] | None) -> None:
+    """Stop taking updates, let the questions in hand finish (or tell their askers), shut down."""
+    if poller is not None:
+        await poller  # returns once `stop` is set, after marking the fetched updates as read
+    if application.updater is not None and application.updater.running:
         await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+    if application.running:
+        stopping = asyncio.ensure_future(application.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE)
+        if not done:
+            unfinished = await handlers.answer_unfinished(application.bot, application.bot_data)
+            log.warning("stopping: %d questions unfinished after %.0f s; their askers were asked to ask again",
+                        unfinished, STOP_GRACE)  # fmt: skip
+            await stopping
+    await application.shutdown()
+    if application.bot_data.pop(STARTED, False):
+        await _post_shutdown(application)
 
 
 def webhook_secret(token: str) -> str:
@@ -168,21 +201,34 @@ def webhook_options(settings: Settings) -> dict[str, object]:
 
 
 def run_bot(settings: Settings, engine: Engine) -> int:
-    """`newsqa bot`: long polling, or a webhook when NEWSQA_WEBHOOK_URL is set."""
+    """`newsqa bot`: serves until SIGTERM or SIGINT, then stops cleanly (exit status 0).
+
+    An unreachable Bot API, timeouts and 5xx answers are retried with backoff, a rejected
+    token every ten minutes (see bot.service): each attempt is one log line, never a
+    traceback, and the process never exits for them.
+    """
     problem = token_problem(settings)
     if problem:
         print(problem, file=sys.stderr)
         return 2
     logs.configure(settings.log_level)
-    application = build_application(settings, engine)
     stats = engine.stats()
     log.info("serving %d articles (%s)", stats.articles, messages.date_range(stats))
-    try:
-        if settings.webhook_url:
-            application.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
-        else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    except InvalidToken:
-        print("configuration error: TELEGRAM_BOT_TOKEN: rejected by Telegram", file=sys.stderr)
-        return 2
+    return asyncio.run(_serve(settings, engine))
+
+
+async def _serve(settings: Settings, engine: Engine) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, _request_stop, stop, signal.Signals(signal_number).name)
+    with contextlib.suppress(service.Stopped):
+        async with running(settings, engine, stop=stop):
+            await stop.wait()
+    log.info("stopped")
     return 0
+
+
+def _request_stop(stop: asyncio.Event, name: str) -> None:
+    log.info("%s: stopping (questions in hand get up to %.0f s)", name, STOP_GRACE)
+    stop.set()

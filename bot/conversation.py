@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -32,6 +33,7 @@ INLINE_DESCRIPTION_CHARS = 100
 INLINE_RATE_FACTOR = 5  # inline queries per minute = questions per minute x this
 PAGES_PER_ANSWER = 3  # an answer holds up to this many pages of quotes
 
+_NOT_SEARCHABLE = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Mn", "Me", "So", "Sk"})
 _COMMAND = re.compile(r"^/([A-Za-z][A-Za-z0-9_]{0,63})(?:@([A-Za-z0-9_]{3,32}))?(.*)$", re.DOTALL)
 
 
@@ -128,7 +130,8 @@ class Conversation:
         if command:
             name, target, rest = command.groups()
             if target and target.lower() != self.bot_username.lower():
-                return None  # /ask@OtherBot
+                # /ask@OtherBot: another bot's, but in a private chat everything is said to us
+                return _Addressed(f"{name}@{target}".lower(), "") if msg.private else None
             return _Addressed(name.lower(), rest.strip())
         if msg.private or msg.reply_to_bot or self._mention().search(text):
             return _Addressed(None, self._without_mention(text))
@@ -160,11 +163,12 @@ class Conversation:
         if not rest:
             usage = {"ask": messages.ASK_USAGE, "search": messages.SEARCH_USAGE}
             return self.say((messages.EMPTY if command is None else usage[style]).format(example=self.example()))
-        if len(rest) > messages.MAX_QUESTION_CHARS:
-            return self.say(messages.TOO_LONG.format(length=len(rest), limit=messages.MAX_QUESTION_CHARS))
-        if not any(char.isalnum() for char in rest):
+        words = searchable(rest)
+        if len(words) > messages.MAX_QUESTION_CHARS:
+            return self.say(messages.TOO_LONG.format(length=len(words), limit=messages.MAX_QUESTION_CHARS))
+        if not any(char.isalnum() for char in words):
             return self.say(messages.NO_WORDS.format(example=self.example()))
-        return Question(rest, style)
+        return Question(words, style)
 
     def examples(self, wait: bool = True) -> list[str] | None:
         """NEWSQA_EXAMPLE_QUESTIONS, else questions from the newest articles that the engine answers.
@@ -238,7 +242,7 @@ class Conversation:
 
     def inline(self, query: str) -> list[InlineItem]:
         """Blocking: the top quotes for an inline query, each a ready-to-send message."""
-        query = query.strip()[: messages.MAX_QUESTION_CHARS]
+        query = searchable(query)[: messages.MAX_QUESTION_CHARS]
         if not any(char.isalnum() for char in query):
             return []
         answer = self.engine.answer(query, k=INLINE_RESULTS)
@@ -259,6 +263,25 @@ class Conversation:
                 )
             )
         return items
+
+
+def searchable(text: str) -> str:
+    """The question as searched (and echoed): runs of whitespace become one space; control and
+    format characters (zero-width, bidirectional overrides), private-use, unassigned and
+    surrogate code points, combining marks left after NFC, and symbols (emoji) are dropped.
+
+    None of these can match the archive's words, and each costs the semantic model a token:
+    a question under a pile of combining marks or emoji took seconds to embed. Dropping
+    zero-width characters also joins words that pasted text splits ("包\u200b保" is 包保).
+    """
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFC", text):
+        if char.isspace():
+            if kept and kept[-1] != " ":
+                kept.append(" ")
+        elif unicodedata.category(char) not in _NOT_SEARCHABLE:
+            kept.append(char)
+    return "".join(kept).strip()
 
 
 def _shortened(answer: Answer, chars: int) -> Answer:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from telegram import (
+    Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -31,6 +33,9 @@ T = TypeVar("T")
 
 CONVERSATION = "conversation"
 SEARCHES = "searches"  # asyncio.Semaphore bounding concurrent engine calls
+IN_HAND = "in_hand"  # asyncio.Task -> the message whose answer it is searching for
+KEYBOARDS_REMOVED = "keyboards_removed"  # (chat id, message id) of messages whose button is gone
+REMEMBERED_KEYBOARDS = 10_000
 MORE_PREFIX = "more:"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 seconds
@@ -110,12 +115,11 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[button]])
 
 
-async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, *,
-               reply_to: int | None, thread_id: int | None) -> Message:  # fmt: skip
+async def send(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None, thread_id: int | None) -> Message:
     """Send a reply (as a reply to `reply_to` when given), link previews off."""
     parameters = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     return await retrying(
-        lambda: context.bot.send_message(
+        lambda: bot.send_message(
             chat_id,
             reply.text,
             parse_mode=reply.parse_mode,
@@ -150,29 +154,81 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     thread_id = thread_of(message)
     if isinstance(decision, Question):
-        async with typing(context, message.chat_id, thread_id):
-            decision = await off_loop(context, conversation.run, decision)
-    await send(context, message.chat_id, decision, reply_to=message.message_id, thread_id=thread_id)
+        with in_hand(context, message):
+            async with typing(context, message.chat_id, thread_id):
+                decision = await off_loop(context, conversation.run, decision)
+    await send(context.bot, message.chat_id, decision, reply_to=message.message_id, thread_id=thread_id)
+
+
+@contextlib.contextmanager
+def in_hand(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Iterator[None]:
+    """Mark the running task as searching for `message`'s answer (see answer_unfinished)."""
+    tasks: dict[asyncio.Task[object], Message] = context.bot_data.setdefault(IN_HAND, {})
+    task = asyncio.current_task()
+    if task is None:
+        yield
+        return
+    tasks[task] = message
+    try:
+        yield
+    finally:
+        tasks.pop(task, None)
+
+
+async def answer_unfinished(bot: Bot, bot_data: dict) -> int:
+    """At a stop: cancel the searches still running and ask each asker to ask again; how many."""
+    tasks: dict[asyncio.Task[object], Message] = bot_data.get(IN_HAND, {})
+    unfinished = list(tasks.items())
+    tasks.clear()
+    for task, _ in unfinished:
+        task.cancel()
+    conversation: Conversation = bot_data[CONVERSATION]
+    for _, message in unfinished:
+        try:
+            await send(bot, message.chat_id, conversation.say(messages.RESTARTING),
+                       reply_to=message.message_id, thread_id=thread_of(message))  # fmt: skip
+        except TelegramError as error:
+            log.warning("could not tell an asker that the bot is restarting: %s", error)
+    return len(unfinished)
 
 
 async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A "more" button: the next page as a new message; the old button goes away."""
+    """A "more" button: the next page as a new message; the old button goes away.
+
+    Any data may arrive (a modified client sends what it likes): unknown keys are answered
+    "expired". The button's message may be None (a message sent in inline mode) or
+    inaccessible (deleted, or too old for the bot to see), and then it is not edited.
+    """
     query = update.callback_query
     if query is None:
         return
     data = query.data or ""
-    reply = conversation_of(context).more(data[len(MORE_PREFIX) :]) if data.startswith(MORE_PREFIX) else None
     message = query.message
-    if reply is None or message is None:
-        await retrying(lambda: query.answer(messages.EXPIRED))
-    else:
-        await retrying(lambda: query.answer())
-    if message is not None:
-        with contextlib.suppress(BadRequest):  # already without keyboard, or too old to edit
+    key = data[len(MORE_PREFIX) :] if data.startswith(MORE_PREFIX) and message is not None else None
+    reply = conversation_of(context).more(key) if key else None
+    await retrying(lambda: query.answer(messages.EXPIRED if reply is None else None))
+    if isinstance(message, Message) and message.reply_markup and first_removal(context, message):
+        with contextlib.suppress(BadRequest):  # too old to edit
             await retrying(lambda: query.edit_message_reply_markup(reply_markup=None))
     if reply is not None and message is not None:
-        thread_id = message.message_thread_id if isinstance(message, Message) and message.is_topic_message else None
-        await send(context, message.chat.id, reply, reply_to=message.message_id, thread_id=thread_id)
+        thread_id = thread_of(message) if isinstance(message, Message) else None
+        await send(context.bot, message.chat.id, reply, reply_to=message.message_id, thread_id=thread_id)
+
+
+def first_removal(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    """True the first time the bot removes this message's keyboard.
+
+    A button pressed twice (or forged for a message whose keyboard is already gone) arrives
+    with the message as it was; editing it again would be refused ("message is not modified").
+    """
+    removed: OrderedDict[tuple[int, int], None] = context.bot_data.setdefault(KEYBOARDS_REMOVED, OrderedDict())
+    key = (message.chat.id, message.message_id)
+    if key in removed:
+        return False
+    removed[key] = None
+    if len(removed) > REMEMBERED_KEYBOARDS:
+        removed.popitem(last=False)
+    return True
 
 
 async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -216,7 +272,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif update.message is not None:
             conversation = conversation_of(context)
             message = update.message
-            await send(context, message.chat_id, conversation.say(messages.FAILED),
+            await send(context.bot, message.chat_id, conversation.say(messages.FAILED),
                        reply_to=message.message_id, thread_id=thread_of(message))  # fmt: skip
     except TelegramError as notify_error:
         log.warning("could not tell the user about the failure: %s", notify_error)

@@ -14,6 +14,8 @@ talks to through ``ApplicationBuilder().base_url(tg.base_url)``::
 Requests are validated the way Telegram validates them (HTML markup, text length,
 reply targets, inline keyboards, query ids) and answered with Telegram's error
 descriptions, so PTB raises the same ``BadRequest`` it would raise in production.
+``fail_requests`` makes it answer every call with an error (a 5xx outage, a rejected
+token) until ``recover``; ``forge_callback_query`` sends what a modified client could.
 Group chats follow privacy mode by default: the bot only receives commands,
 mentions of itself and replies to its own messages. Not emulated: media, files,
 webhook delivery, Markdown parse modes (answered with an explicit 400).
@@ -28,7 +30,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -416,6 +418,8 @@ class TelegramEmulator:
         self._closing = False
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._fault: ApiError | None = None
+        self._fault_methods: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ server
 
@@ -461,6 +465,8 @@ class TelegramEmulator:
         call = ApiCall(method=canonical, params={}, http_method=request.method)
         self.calls.append(call)
         try:
+            if self._fault is not None and (self._fault_methods is None or canonical in self._fault_methods):
+                raise self._fault
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             call.params = await _read_params(request)
@@ -474,6 +480,21 @@ class TelegramEmulator:
         call.abandoned = request.transport is None or request.transport.is_closing()
         self._notify()
         return web.json_response(body, status=status)
+
+    def fail_requests(
+        self, status: int = 500, description: str = "Internal Server Error", methods: Iterable[str] | None = None
+    ) -> None:
+        """Answer every call (or every call of ``methods``) with this error until ``recover()``.
+
+        ``fail_requests(401, "Unauthorized")`` is a token Telegram rejects; 500 or 502, an outage.
+        """
+        self._fault = ApiError(status, description)
+        self._fault_methods = frozenset(methods) if methods is not None else None
+
+    def recover(self) -> None:
+        """Answer calls normally again (after ``fail_requests``)."""
+        self._fault = None
+        self._fault_methods = None
 
     def _notify(self) -> None:
         """Wake everything waiting for a state change."""
@@ -1045,6 +1066,76 @@ class TelegramEmulator:
             self._push_update({"message": message})
         return message
 
+    async def send_sticker(self, chat_id: int, user_id: int, *, reply_to_message_id: int | None = None) -> dict:
+        """A user sends a sticker (a message without text) to a private chat (chat_id == user_id) or a group.
+
+        In groups it reaches the bot under privacy mode only as a reply to the bot.
+        """
+        user = self.set_user(user_id)
+        state = self._private_chat(user) if chat_id == user_id else self._chats[chat_id]
+        reply_to = state.messages.get(reply_to_message_id) if reply_to_message_id is not None else None
+        if reply_to_message_id is not None and reply_to is None:
+            raise ValueError(f"no message {reply_to_message_id} in chat {chat_id}")
+        state.last_message_id += 1
+        message: dict[str, Any] = {
+            "message_id": state.last_message_id,
+            "from": dict(user),
+            "chat": state.chat,
+            "date": int(time.time()),
+            "sticker": {
+                "file_id": f"sticker{state.last_message_id}",
+                "file_unique_id": f"u{state.last_message_id}",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        }
+        if reply_to is not None:
+            message["reply_to_message"] = {k: v for k, v in reply_to.items() if k != "reply_to_message"}
+        state.messages[message["message_id"]] = message
+        if self._meant_for_bot({**message, "text": ""}):
+            self._push_update({"message": message})
+        return message
+
+    async def forge_callback_query(
+        self,
+        user_id: int,
+        data: str | None,
+        message: dict | SentMessage | None = None,
+        *,
+        inaccessible: bool = False,
+        inline_message_id: str | None = None,
+    ) -> str:
+        """A callback query with any ``data`` (a modified client sends what it likes); returns its id.
+
+        ``message`` is the bot's message the button was on (sent as it is now), or, with
+        ``inaccessible``, only its chat and id with date 0 (Telegram's InaccessibleMessage,
+        for messages the bot can no longer see); ``inline_message_id`` instead of a message
+        is a button on a message sent in inline mode.
+        """
+        callback_query: dict[str, Any] = {
+            "id": self._new_query_id("callback"),
+            "from": self.set_user(user_id),
+            "chat_instance": str(user_id * 7919 % 10**18),
+        }
+        if data is not None:
+            callback_query["data"] = data
+        if inline_message_id is not None:
+            callback_query["inline_message_id"] = inline_message_id
+        if message is not None:
+            chat_id = message.chat_id if isinstance(message, SentMessage) else message["chat"]["id"]
+            message_id = message.message_id if isinstance(message, SentMessage) else message["message_id"]
+            state = self._chats[chat_id]
+            current = state.messages.get(message_id)
+            if inaccessible or current is None:
+                callback_query["message"] = {"chat": state.chat, "message_id": message_id, "date": 0}
+            else:
+                callback_query["message"] = current
+        self._push_update({"callback_query": callback_query})
+        return callback_query["id"]
+
     def was_delivered(self, message: dict) -> bool:
         """Whether an injected user message was given to the bot (privacy mode)."""
         return any(
@@ -1098,9 +1189,9 @@ class TelegramEmulator:
 
     # ------------------------------------------------------ test-side: output
 
-    def bot_messages(self, chat_id: int) -> list[SentMessage]:
-        """Messages the bot sent to a chat, oldest first (deleted ones have ``deleted``)."""
-        return [record for record in self._sent if record.chat_id == chat_id]
+    def bot_messages(self, chat_id: int | None = None) -> list[SentMessage]:
+        """Messages the bot sent to a chat (or to any chat), oldest first (deleted ones have ``deleted``)."""
+        return [record for record in self._sent if chat_id is None or record.chat_id == chat_id]
 
     def chat_messages(self, chat_id: int) -> list[dict]:
         """Current (not deleted) messages of a chat from users and the bot, oldest first."""
