@@ -18,7 +18,7 @@ from typing import Literal
 from retrieval.answer import Answer, highlight_spans, shorten
 from retrieval.engine import MAX_QUESTION_CHARS, CorpusStats, Engine
 
-from . import messages
+from . import following, messages
 from .access import AllowList, RateLimiter
 from .examples import archive_examples
 from .pages import Page, PageStore, Style
@@ -60,7 +60,7 @@ class Question:
     """A search to run: the words and how to present the result."""
 
     text: str
-    style: Style | Literal["start"] = "ask"  # "start": /start while the archive's examples are computed
+    style: Style | Literal["start", "trend"] = "ask"  # "start": /start while the archive's examples are computed
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Reply:
     parse_mode: str | None = None
     more: str | None = None
     remaining: int = 0
+    photo: bytes | None = None  # a PNG to send with `text` as its caption (/trend)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,16 @@ class Conversation:
             if not self.rate.first_warning(msg.user_id):
                 return None
             return self.say(messages.RATE_LIMITED.format(seconds=wait))
+        if addressed.command in following.COMMANDS:
+            return self._following(addressed.command, searchable(addressed.rest), msg.chat_id)
         return self._command(addressed)
+
+    def _following(self, command: str, words: str, chat_id: int) -> Reply | Question:
+        """/trend (a chart to draw), /follow, /following, /unfollow (bot.following)."""
+        if command == "trend":
+            problem = following.keyword_problem(command, words)
+            return self.say(problem) if problem else Question(words, "trend")
+        return self.say(following.alert_command(self.engine.index_dir, chat_id, command, words, self.terminal))
 
     def _addressed(self, msg: Incoming) -> _Addressed | None:
         """The command and its words when the message is meant for the bot, else None."""
@@ -198,6 +208,9 @@ class Conversation:
     # ------------------------------------------------------------------ searching
     def run(self, question: Question) -> Reply:
         """Blocking: search, then render the first page (and keep the rest for "more")."""
+        if question.style == "trend":
+            caption, png = following.trend(self.engine, question.text, self.terminal)
+            return Reply(self.renderer.notice(caption), self.renderer.parse_mode, photo=png)
         if question.style == "start":
             return self.say(self._start_text(self.examples() or []))
         page_size = SEARCH_PAGE if question.style == "search" else self.settings.quotes_per_page

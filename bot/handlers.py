@@ -118,6 +118,11 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 async def send(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None, thread_id: int | None) -> Message:
     """Send a reply (as a reply to `reply_to` when given), link previews off."""
     parameters = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    if reply.photo is not None:  # a chart (/trend), the text as its caption
+        photo = reply.photo
+        return await retrying(lambda: bot.send_photo(chat_id, photo, caption=reply.text, parse_mode=reply.parse_mode,
+                                                     reply_parameters=parameters, message_thread_id=thread_id),
+                              idempotent=False)  # fmt: skip
     return await retrying(
         lambda: bot.send_message(
             chat_id,

@@ -8,12 +8,14 @@ error while the engine searches; through pipes it reads one question per line.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TextIO
 
 from retrieval.engine import MAX_QUESTION_CHARS, Engine
 
 from . import messages
 from .conversation import Conversation, Incoming, Question, Reply
+from .following import TREND_FOLDER, save_chart
 from .render_text import TextRenderer
 from .settings import Settings, cache_dir
 
@@ -51,10 +53,14 @@ def _answer(conversation: Conversation, text: str, stderr: TextIO | None) -> Rep
     if show:
         print(SEARCHING, end="", file=stderr, flush=True)
     try:
-        return conversation.run(decision)
+        reply = conversation.run(decision)
     finally:
         if show:
             print(CLEAR_LINE, end="", file=stderr, flush=True)
+    if reply.photo is not None:  # a /trend chart: saved in the cache folder, its path printed
+        note = save_chart(reply.photo, decision.text, cache_dir() / TREND_FOLDER)
+        reply = replace(reply, text=f"{reply.text}\n{note}", photo=None)
+    return reply
 
 
 def ask_once(engine: Engine, settings: Settings, question: str, quotes: int | None = None,

@@ -17,7 +17,9 @@ descriptions, so PTB raises the same ``BadRequest`` it would raise in production
 ``fail_requests`` makes it answer every call with an error (a 5xx outage, a rejected
 token) until ``recover``; ``forge_callback_query`` sends what a modified client could.
 Group chats follow privacy mode by default: the bot only receives commands,
-mentions of itself and replies to its own messages. Not emulated: media, files,
+mentions of itself and replies to its own messages. ``block_chat`` answers a chat's calls with
+403, as for a user who blocked the bot. sendPhoto takes an uploaded PNG or JPEG (kept in
+``SentMessage.photo``). Not emulated: other media, files,
 webhook delivery, Markdown parse modes (answered with an explicit 400).
 """
 
@@ -51,6 +53,8 @@ from .telegram_html import (
 T = TypeVar("T")
 
 MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_CAPTION_LENGTH = 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_INLINE_RESULTS = 50
 CHAT_ACTIONS = frozenset(
     {
@@ -242,6 +246,7 @@ class SentMessage(FormattedText):
     parse_mode: str | None
     deleted: bool = False
     history: list[dict] = field(default_factory=list)  # earlier versions, before edits
+    photo: bytes | None = None  # sendPhoto's uploaded file (``text`` is then the caption)
 
     @property
     def reply_markup(self) -> dict | None:
@@ -370,6 +375,7 @@ class TelegramEmulator:
         "getMyCommands": "_get_my_commands",
         "deleteMyCommands": "_delete_my_commands",
         "getChat": "_get_chat",
+        "sendPhoto": "_send_photo",
     }
 
     def __init__(
@@ -420,6 +426,7 @@ class TelegramEmulator:
         self._runner: web.AppRunner | None = None
         self._fault: ApiError | None = None
         self._fault_methods: frozenset[str] | None = None
+        self._blocked: dict[int, str] = {}  # chat id -> the 403 description its sends get
 
     # ------------------------------------------------------------------ server
 
@@ -576,9 +583,18 @@ class TelegramEmulator:
             state = self._chats[user["id"]] = _ChatState(chat)
         return state
 
+    def block_chat(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
+        """Answer every call about this chat with 403 (the user blocked the bot, or the group removed it)."""
+        self._blocked[chat_id] = description
+
+    def unblock_chat(self, chat_id: int) -> None:
+        self._blocked.pop(chat_id, None)
+
     def _require_chat(self, chat_id: Any) -> _ChatState:
         if chat_id is None or chat_id == "":
             raise bad_request("chat_id is empty")
+        if isinstance(chat_id, int) and chat_id in self._blocked:
+            raise ApiError(403, self._blocked[chat_id])
         state = self._chats.get(chat_id) if isinstance(chat_id, int) else None
         if state is None:
             if chat_id in self.users:
@@ -857,6 +873,58 @@ class TelegramEmulator:
             record.deleted = True
         return True
 
+    async def _send_photo(self, params: dict[str, Any]) -> dict:
+        """sendPhoto: an uploaded PNG or JPEG (multipart), or a file_id/URL; the caption parsed like text."""
+        state = self._require_chat(params.get("chat_id"))
+        photo = params.get("photo")
+        if isinstance(photo, dict):
+            upload: bytes | None = photo["content"]
+            if upload[:8] == PNG_SIGNATURE and len(upload) >= 24:
+                width, height = int.from_bytes(upload[16:20], "big"), int.from_bytes(upload[20:24], "big")
+            elif upload[:2] == b"\xff\xd8":
+                width, height = 800, 600
+            else:
+                raise bad_request("IMAGE_PROCESS_FAILED")
+        elif isinstance(photo, str) and photo:
+            upload, width, height = None, 800, 600
+        else:
+            raise bad_request("there is no photo in the request")
+        caption = params.get("caption")
+        content = self._format(caption, params.get("parse_mode"), params.get("caption_entities")) if caption else None
+        if content is not None and len(content.text) > MAX_CAPTION_LENGTH:
+            raise bad_request("message caption is too long")
+        reply_to = self._reply_target(state, params)
+        message = self._new_message(
+            state,
+            self._bot_sender(),
+            content or FormattedText("", []),
+            reply_to=reply_to,
+            thread_id=self._thread_id(state, params.get("message_thread_id"), reply_to),
+            reply_markup=check_reply_markup(params.get("reply_markup")),
+        )
+        message.pop("text", None)
+        entities = message.pop("entities", None)
+        if content is not None:
+            message["caption"] = content.text
+            if entities:
+                message["caption_entities"] = entities
+        unique = f"photo{state.chat['id']}_{message['message_id']}"
+        size = {"file_id": unique, "file_unique_id": unique, "width": width, "height": height}
+        message["photo"] = [{**size, "file_size": len(upload)} if upload is not None else size]
+        self._sent.append(
+            SentMessage(
+                text=content.text if content else "",
+                entities=content.entities if content else [],
+                chat_id=state.chat["id"],
+                message_id=message["message_id"],
+                message=message,
+                raw_text=caption or "",
+                parse_mode=params.get("parse_mode"),
+                photo=upload,
+            )
+        )
+        return message
+
     async def _send_chat_action(self, params: dict[str, Any]) -> bool:
         self._require_chat(params.get("chat_id"))
         if params.get("action") not in CHAT_ACTIONS:
@@ -1072,6 +1140,8 @@ class TelegramEmulator:
         In groups it reaches the bot under privacy mode only as a reply to the bot.
         """
         user = self.set_user(user_id)
+        if chat_id != user_id:
+            self.add_group(chat_id)
         state = self._private_chat(user) if chat_id == user_id else self._chats[chat_id]
         reply_to = state.messages.get(reply_to_message_id) if reply_to_message_id is not None else None
         if reply_to_message_id is not None and reply_to is None:
