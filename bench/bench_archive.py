@@ -223,6 +223,7 @@ class LineReader:
     def __init__(self, stream: BinaryIO) -> None:
         self.fd = stream.fileno()
         self.buffer = b""
+        self.lines: list[str] = []  # every line read, kept for the log
 
     def readline(self, timeout: float) -> str | None:
         """The next line, or None at end of output; TimeoutError after timeout seconds."""
@@ -236,7 +237,8 @@ class LineReader:
                 return None
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode("utf-8", errors="replace")
+        self.lines.append(line.decode("utf-8", errors="replace"))
+        return self.lines[-1]
 
 
 # ---------------------------------------------------------------- newsqa commands
@@ -424,6 +426,7 @@ def _ask_all(proc: subprocess.Popen, warmup: str, questions: list[str]) -> Resul
             out["other"] += lines
     except (TimeoutError, EOFError, BrokenPipeError) as error:
         out["problem"] = str(error)
+    out["stdout"] = reader.lines
     return out
 
 
@@ -450,6 +453,7 @@ def step_stream(bench: Bench, index: Path) -> Result:
         proc.stdin.close()  # type: ignore[union-attr]
         code, rss, _ = reap(proc, time.perf_counter(), None, QUERY_TIMEOUT)  # the time it takes to exit
         tree = sampler.stop()
+    (bench.logs / "stream.out").write_text("".join(line + "\n" for line in asked["stdout"]), encoding="utf-8")
     times, first_s = asked["times_ms"], asked["first_s"]
     result = {**_stream_result(asked, code, read_rss_mb(rss_path, rss), time.perf_counter() - start), **tree}
     if asked["problem"] or code != 0:
