@@ -28,7 +28,7 @@ from telegram.ext import (
 
 from retrieval.engine import Engine
 
-from . import handlers, logs, messages, service
+from . import alerts, handlers, logs, messages, service
 from .conversation import Conversation
 from .pages import PageStore
 from .render_html import HtmlRenderer
@@ -102,14 +102,17 @@ async def _post_init(application: Application) -> None:
     if conversation.settings.heartbeat_file is not None:
         beat = asyncio.create_task(_heartbeat(application, conversation.settings.heartbeat_file))
         application.bot_data[HEARTBEAT] = beat
+    alerts.start(application)  # new articles matching followed keywords are pushed (/follow)
     # New, changed and removed articles are picked up while the bot serves (NEWSQA_REFRESH_SECONDS).
     conversation.engine.follow(conversation.settings.refresh_seconds)
+    conversation.engine.embed_in_background()  # passages without vectors, newest first, at low priority
 
 
 async def _post_shutdown(application: Application) -> None:
     beat = application.bot_data.pop(HEARTBEAT, None)
     if beat is not None:
         beat.cancel()
+    await alerts.stop(application)
     conversation: Conversation = application.bot_data[handlers.CONVERSATION]
     await asyncio.to_thread(conversation.engine.stop_following)
 

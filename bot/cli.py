@@ -33,7 +33,8 @@ def open_engine(settings: Settings, corpus: Path | None = None, index: Path | No
     if index is not None:
         settings = settings.model_copy(update={"index_dir": index})
     check_corpus(settings.corpus_dir)
-    return Engine(settings.corpus_dir, settings.resolved_index_dir, progress=_progress)
+    return Engine(settings.corpus_dir, settings.resolved_index_dir, progress=_progress,
+                  embed_budget=settings.embed_budget)  # fmt: skip
 
 
 def check_corpus(folder: Path) -> None:
@@ -80,18 +81,37 @@ def command_index(args: argparse.Namespace, settings: Settings) -> int:
     report = engine.last_report or engine.refresh(_progress)
     print_report(report, engine)
     if args.embed:
-        from tqdm import tqdm
-
-        from retrieval.semantic import EMBED_BATCH
-
-        total = engine.stats().passages
-        with tqdm(total=total, unit="passage", desc="embedding", disable=total < 1000, file=sys.stderr) as bar:
-            new = 0
-            for count in engine.embed_passages():
-                new += count
-                bar.update(min(EMBED_BATCH, total - bar.n))
-        print(f"semantic rerank: {new} passages embedded now, {total - new} were already stored")
+        embed(engine)
+    else:
+        stats = engine.stats()
+        print(f"semantic: {stats.embedded} of {stats.passages} passages embedded "
+              "(newsqa index --embed embeds the rest now; the bot does it in the background)")  # fmt: skip
     return 0
+
+
+def embed(engine: Engine) -> None:
+    """`index --embed`: every passage without a vector, with a progress bar (rate, time left)."""
+    from tqdm import tqdm
+
+    from retrieval.embedder import Start
+    from retrieval.vector_index import WriterBusy
+
+    bar, embedded, stored = None, 0, 0
+    try:
+        for step in engine.embed_passages():
+            if isinstance(step, Start):
+                stored = step.stored
+                bar = tqdm(total=step.total, unit="passage", desc="embedding", file=sys.stderr, disable=step.total < 64)
+            else:
+                embedded += step
+                if bar is not None:
+                    bar.update(step)
+    except WriterBusy as error:
+        raise OSError(f"{error} (the running bot embeds in the background; try again when it is done)") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"semantic: {embedded} passages embedded now, {stored} were already stored")
 
 
 def command_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -219,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     index = add("index")
-    embed_help = "also embed every passage for the semantic rerank now (about 0.1 s each on 2 cores)"
+    embed_help = "also embed every passage that has no vector yet (resumable; about 8 passages/s on 2 cores)"
     index.add_argument("--embed", action="store_true", help=embed_help)
     index.set_defaults(run=command_index)
     ask = add("ask")

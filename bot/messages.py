@@ -32,6 +32,10 @@ COMMANDS = (
     ("ask", "提问（群聊中用），例如 /ask 问题"),
     ("search", "关键词搜索：更多、更短的段落"),
     ("latest", "按日期从新到旧列出相关报道"),
+    ("trend", "报道趋势图：每周或每月提到关键词的文章数"),
+    ("follow", "关注关键词：有新文章提到它时推送到这个聊天"),
+    ("following", "查看这个聊天关注的关键词"),
+    ("unfollow", "取消关注，例如 /unfollow 关键词"),
     ("help", "用法说明"),
     ("start", "资料库简介和示例问题"),
 )
@@ -48,9 +52,13 @@ def start_text(stats: CorpusStats, examples: list[str]) -> str:
         "你好！我根据新闻资料库回答问题，每个回答都引用原文段落，并注明标题、日期和来源。",
         f"资料库：{stats.articles} 篇新闻（{stats.passages} 个段落），时间范围 {date_range(stats)}。",
     ]
+    if stats.passages and stats.embedded < stats.passages:
+        share = stats.embedded / stats.passages
+        lines.append(f"语义检索已覆盖 {share:.0%} 的段落，其余正在后台处理，期间按关键词检索。")
     if examples:
         lines += ["", "可以这样问我：", *(f"• {example}" for example in examples[:2])]
-    lines += ["", "发送 /help 查看全部用法。"]
+    lines += ["", "发送 /trend 关键词 看报道趋势图；/follow 关键词 在有新文章提到它时收到推送。"]
+    lines += ["发送 /help 查看全部用法。"]
     return "\n".join(lines)
 
 
@@ -64,6 +72,7 @@ def help_text(bot_username: str, examples: list[str]) -> str:
             *(f"/{name} — {description}" for name, description in COMMANDS),
             "",
             f"群聊：用 /ask 问题、在消息里提到 @{bot_username}，或回复我的消息来提问；其他消息我不会打扰。",
+            f"群聊中用 /follow@{bot_username} 关键词 关注，新文章会推送到群里。",
             f"任何聊天中输入 @{bot_username} 加问题，可以直接挑选引文发送。",
             "回答下方的“更多”按钮可以翻看更多引文。",
         ]

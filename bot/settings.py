@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_concurrent_searches: int = Field(default=4, alias="NEWSQA_MAX_CONCURRENT_SEARCHES", ge=1)
     quotes_per_page: int = Field(default=3, alias="NEWSQA_QUOTES_PER_PAGE", ge=1, le=10)
     refresh_seconds: float = Field(default=60.0, alias="NEWSQA_REFRESH_SECONDS", ge=0)
+    embed_budget: int = Field(default=2, alias="NEWSQA_EMBED_BUDGET", ge=0, le=20)
     log_level: str = Field(default="INFO", alias="NEWSQA_LOG_LEVEL")
     heartbeat_file: Path | None = Field(default=None, alias="NEWSQA_HEARTBEAT_FILE")
     # Empty: /start shows questions drawn from the newest articles, each checked to be answered.

@@ -14,6 +14,7 @@ import tantivy
 from retrieval.analyse import Analyzer
 from retrieval.index import NO_DATE, build_schema
 from retrieval.prepare import passage_hash
+from retrieval.semantic import passage_key
 
 STORED = ("doc", "chunk", "day", "text", "heading", "article_title", "source")
 
@@ -62,7 +63,7 @@ class MemoryIndex:
         self.manifest = _Days(days)
 
     def _fields(self, passage: Passage) -> dict[str, object]:
-        """Same fields as retrieval.index.chunk_document."""
+        """Same fields as retrieval.index.passage_document."""
         analysed = self.analyzer.analyse(passage.text)
         return {
             "doc": passage.doc,
@@ -71,6 +72,7 @@ class MemoryIndex:
             "grams": " ".join(analysed.bigrams),
             "title": " ".join(self.analyzer.words(f"{passage.article_title} {passage.heading}")),
             "passage_hash": passage_hash(passage.text),
+            "vkey": passage_key(passage.article_title, passage.text),
             "day": passage.day,
             "text": passage.text,
             "heading": passage.heading,

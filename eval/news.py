@@ -21,7 +21,12 @@ from .system import NewsqaSystem
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "eval" / "news_questions.jsonl"
 CORPUS_DIRS = (ROOT / "corpus", ROOT / "tests" / "fixtures" / "archive_sample")
-KS = (1, 3, 5)
+ARCHIVE2_DIRS = (ROOT / "eval" / "data" / "archive2" / "posts",)  # 342 posts of 17 feeds, for the archive-2 sets
+ARCHIVE2_SETS = {
+    "calibration": ROOT / "eval" / "archive2_questions_calibration.jsonl",
+    "held-out": ROOT / "eval" / "archive2_questions_heldout.jsonl",
+}
+KS = (1, 3, 5, 20)  # top-20: the reach, whether the answer is among the candidates at all
 NEWSQA = "newsqa"
 
 
@@ -57,12 +62,14 @@ def answers(question: NewsQuestion, doc: str, text: str) -> bool:
 
 
 @contextmanager
-def news_engine(settings: SearchSettings | None = None) -> Iterator[Engine]:
-    """An Engine over a temporary copy of the bundled corpus plus the archive sample."""
+def news_engine(settings: SearchSettings | None = None,
+                corpus_dirs: tuple[Path, ...] = CORPUS_DIRS) -> Iterator[Engine]:  # fmt: skip
+    """An Engine over a temporary copy of the corpus folders (default: the bundled corpus plus the
+    archive sample)."""
     with tempfile.TemporaryDirectory(prefix="newsqa-eval-") as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
-        for folder in CORPUS_DIRS:
+        for folder in corpus_dirs:
             for path in sorted(folder.iterdir()):
                 if path.is_file():
                     shutil.copy2(path, corpus / path.name)

@@ -43,7 +43,8 @@ def objective(news_figures: dict[str, float]) -> float:
 
 
 def measure(settings: SearchSettings | None = None, show_misses: bool = False, news_only: bool = False,
-            questions: list[news.NewsQuestion] | None = None) -> dict[str, object]:  # fmt: skip
+            questions: list[news.NewsQuestion] | None = None,
+            corpus_dirs: tuple[Path, ...] = news.CORPUS_DIRS) -> dict[str, object]:  # fmt: skip
     """Both sets (or the news set only), newsqa next to the baselines, with the given settings."""
     settings = settings or SearchSettings()
     started = time.monotonic()
@@ -54,7 +55,7 @@ def measure(settings: SearchSettings | None = None, show_misses: bool = False, n
         cmrc_figures = _renamed(cmrc.evaluate(data, cmrc.cmrc_system(data, lexical)), LEXICAL)
         cmrc_figures.update(cmrc.evaluate(data, cmrc.cmrc_system(data, settings), baselines=False))
         print(cmrc.table(cmrc_figures), end="\n\n")
-    with news.news_engine(settings) as engine:
+    with news.news_engine(settings, corpus_dirs) as engine:
         news_figures, _ = news.evaluate(NewsqaSystem(engine.index, lexical), questions=questions)
         semantic, outcomes = news.evaluate(NewsqaSystem(engine.index, settings), baselines=False, questions=questions)
         news_figures = {**_renamed(news_figures, LEXICAL), **semantic}
@@ -172,10 +173,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="a SearchSettings field for this run, e.g. --set per_article=2 (repeatable)")  # fmt: skip
     parser.add_argument("--questions", type=Path, metavar="JSONL",
                         help="another news question set, e.g. eval/news_questions_heldout.jsonl")  # fmt: skip
+    parser.add_argument("--archive2", choices=sorted(news.ARCHIVE2_SETS),
+                        help="an archive-2 question set, over its 342 posts (eval/data/archive2)")  # fmt: skip
     args = parser.parse_args(argv)
     settings = _settings(args.set)
-    questions = news.load_questions(args.questions) if args.questions else None
-    report: dict[str, object] = {"current": measure(settings, args.misses, args.news_only, questions)}
+    corpus_dirs = news.CORPUS_DIRS
+    questions_path = args.questions
+    if args.archive2:
+        corpus_dirs, questions_path = news.ARCHIVE2_DIRS, questions_path or news.ARCHIVE2_SETS[args.archive2]
+    questions = news.load_questions(questions_path) if questions_path else None
+    report: dict[str, object] = {"current": measure(settings, args.misses, args.news_only or bool(args.archive2),
+                                                    questions, corpus_dirs)}  # fmt: skip
     if args.thresholds:
         report["thresholds"] = threshold_table()
     if args.sweep:

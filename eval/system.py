@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
+from pathlib import Path
 
 from retrieval.analyse import Analyzer
 from retrieval.engine import MAX_QUESTION_CHARS
 from retrieval.index import CorpusIndex
 from retrieval.query import Query, parse_question
 from retrieval.search import Hit, Searcher, SearchSettings
+from retrieval.semantic import SemanticScorer, model_identity, model_installed
+from retrieval.vector_index import VectorIndex, read_seed
 
 from .memindex import MemoryIndex
 
 QueryHook = Callable[[Query], Query]
+SEED_VECTORS = Path(__file__).resolve().parent / "data" / "vectors.f16"
+
+
+@cache
+def evaluation_scorer() -> SemanticScorer | None:
+    """The scorer of every evaluated system: passage vectors from eval/data/vectors.f16 (as after
+    `newsqa index --embed`) in a vector store, so the passages nearest in meaning are candidates
+    too; a passage missing there is embedded when first needed (no budget)."""
+    if not model_installed():
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="newsqa-eval-vectors-"))
+    atexit.register(shutil.rmtree, folder, True)
+    seeded = read_seed(SEED_VECTORS, model_identity())
+    if seeded:
+        with VectorIndex(folder, model_identity()).writer() as writer:
+            writer.append(list(seeded), [seeded[key] for key in seeded])
+            writer.compact()
+    return SemanticScorer(store=folder, budget=None)
 
 
 class NewsqaSystem:
@@ -23,7 +48,7 @@ class NewsqaSystem:
                  query_hook: QueryHook | None = None, searcher_class: type[Searcher] = Searcher) -> None:  # fmt: skip
         self.index = index
         self.analyzer: Analyzer = index.analyzer
-        self.searcher = searcher_class(index, settings)  # type: ignore[arg-type]
+        self.searcher = searcher_class(index, settings, evaluation_scorer())  # type: ignore[arg-type]
         self.query_hook = query_hook
 
     def with_settings(self, settings: SearchSettings) -> NewsqaSystem:

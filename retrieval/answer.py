@@ -125,6 +125,8 @@ def build_answer(question: str, hits: list[Hit], query_terms: list[str]) -> Answ
             )
         )
     lead = _best_sentence(hits[:3], query_terms)
+    if quotes[0].text.lstrip(ELLIPSIS).startswith(lead):
+        lead = ""  # the first quote opens with it: never print the same sentence twice
     return Answer(
         question=question,
         quotes=tuple(quotes),

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .answer import Answer, build_answer
+from .background_embedder import BackgroundEmbedder
+from .embedder import VECTORS_DIR, Start, run, seed
 from .follow import CorpusFollower
 from .index import CorpusIndex, Progress, RefreshReport
 from .query import Query, parse_question
 from .search import Hit, Searcher, SearchSettings
 from .semantic import SemanticScorer, model_installed
+from .trends import Trend, count_trend
+from .vector_index import WriterBusy
 
 MAX_QUESTION_CHARS = 500  # longer input is cut before analysis
-VECTORS_FILE = "vectors.sqlite"
+SEED_VECTORS = ".vectors.f16"  # precomputed vectors a corpus may ship (the bundled one does)
+EMBED_BUDGET = 2  # passages without a stored vector that one question may embed itself
 
 
 @dataclass(frozen=True)
@@ -28,26 +33,47 @@ class CorpusStats:
     first_day: date | None
     last_day: date | None
     skipped: int
+    embedded: int = 0  # passages with a stored vector (semantic search over the whole archive)
 
 
 class Engine:
     """Opens (building or refreshing as needed) the index of a corpus and answers questions."""
 
     def __init__(self, corpus_dir: Path, index_dir: Path, settings: SearchSettings | None = None,
-                 progress: Progress | None = None) -> None:  # fmt: skip
+                 progress: Progress | None = None, embed_budget: int = EMBED_BUDGET) -> None:  # fmt: skip
         if not corpus_dir.is_dir():
             raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
         self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
         self.index = CorpusIndex(corpus_dir, index_dir)
         self.last_report: RefreshReport | None = None
         self._lock = threading.Lock()  # one refresh at a time; searches never take it
         self._follower: CorpusFollower | None = None
+        self._listeners: list[Callable[[RefreshReport], None]] = []
         if self.index.rebuilt or self.index.is_stale():
             self.last_report = self.index.refresh(progress)
-        # Vectors of passages already embedded are kept beside the index: restarts stay fast.
-        self.scorer = SemanticScorer(store_path=index_dir / VECTORS_FILE) if model_installed() else None
+        # Passage vectors are computed at index time (newsqa index --embed, or the bot's background
+        # embedder) and kept beside the index; a question embeds itself and at most `embed_budget` more.
+        self.scorer = None
+        if model_installed():
+            self.scorer = SemanticScorer(store=index_dir / VECTORS_DIR, budget=embed_budget)
         self.searcher = Searcher(self.index, settings, self.scorer)
+        self._background: BackgroundEmbedder | None = None
         self._stats = self._count()
+        if self._stats.embedded < self._stats.passages and (corpus_dir / SEED_VECTORS).exists():
+            self.seed_vectors(corpus_dir / SEED_VECTORS)
+
+    def seed_vectors(self, seed_file: Path) -> int:
+        """Store the vectors a seed file (retrieval.vector_index.write_seed) has for this index's
+        passages; a corpus may ship one as `.vectors.f16` so that it starts out embedded."""
+        if self.scorer is None:
+            return 0
+        try:
+            seeded = seed(self.index_dir, seed_file)
+        except WriterBusy:
+            return 0
+        self._embedded_changed()
+        return seeded
 
     def refresh(self, progress: Progress | None = None, settle_seconds: float = 0.0) -> RefreshReport:
         """Re-read new, changed and removed files; searches see the result once it is complete.
@@ -60,32 +86,75 @@ class Engine:
             self.searcher.reload()
             self._stats = self._count()
             self.last_report = report
-            return report
+        if report.changed and self._background is not None:
+            self._background.wake()
+        return report
 
-    def follow(self, interval: float, on_refresh: Callable[[RefreshReport], None] | None = None) -> None:
+    def follow(self, interval: float) -> None:
         """Keep the index in step with the corpus folder from a background thread (see retrieval.follow):
-        on file-system events, and by a rescan every `interval` seconds."""
+        on file-system events, and by a rescan every `interval` seconds. Listeners added with
+        `on_refresh` hear of every refresh that changed something."""
         if self._follower is None and interval > 0:
             self._follower = CorpusFollower(self.corpus_dir, lambda settle: self.refresh(settle_seconds=settle),
-                                            interval, on_refresh)  # fmt: skip
+                                            interval, self._tell_listeners)  # fmt: skip
             self._follower.start()
+
+    def on_refresh(self, listener: Callable[[RefreshReport], None]) -> None:
+        """Call `listener(report)` (in the refreshing thread) after each refresh that changed the index;
+        `report.added` and `report.updated` name the articles that are new or changed."""
+        self._listeners.append(listener)
+
+    def off_refresh(self, listener: Callable[[RefreshReport], None]) -> None:
+        """Stop calling a listener added with `on_refresh`."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _tell_listeners(self, report: RefreshReport) -> None:
+        for listener in list(self._listeners):
+            listener(report)
 
     def stop_following(self) -> None:
         if self._follower is not None:
             self._follower.stop()
             self._follower = None
+        if self._background is not None:
+            self._background.stop()
+            self._background = None
+
+    def embed_in_background(self) -> None:
+        """Embed passages that have no vector in a low-priority child process, newest first, while
+        questions are answered (retrieval.background_embedder); again after each refresh that changed something."""
+        if self._background is None and self.scorer is not None:
+            self._background = BackgroundEmbedder(self.index_dir, self._embedded_changed)
+            self._background.start()
+
+    def _embedded_changed(self) -> None:
+        store = self.scorer.vector_store() if self.scorer is not None else None
+        if store is not None:
+            store.reload()
+        self._stats = self._count()
 
     def _query(self, question: str) -> Query:
         return parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
 
-    def search(self, question: str, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
-        return self.searcher.search(self._query(question), k=k, per_article=per_article, latest=latest)
+    def search(self, question: str, k: int = 5, per_article: int | None = None, latest: bool = False,
+               docs: Collection[str] | None = None) -> list[Hit]:  # fmt: skip
+        """`docs`: only passages of these articles (paths relative to the corpus)."""
+        return self.searcher.search(self._query(question), k=k, per_article=per_article, latest=latest, docs=docs)
 
-    def answer(self, question: str, k: int = 3, per_article: int | None = None, latest: bool = False) -> Answer:
-        """Quotes for a question, best first; Answer.found is False for an honest no-answer."""
+    def answer(self, question: str, k: int = 3, per_article: int | None = None, latest: bool = False,
+               docs: Collection[str] | None = None) -> Answer:  # fmt: skip
+        """Quotes for a question, best first; Answer.found is False for an honest no-answer.
+        `docs`: only from these articles (paths relative to the corpus), e.g. a refresh's new ones."""
         query = self._query(question)
-        hits = self.searcher.search(query, k=k, per_article=per_article, latest=latest)
+        hits = self.searcher.search(query, k=k, per_article=per_article, latest=latest, docs=docs)
         return build_answer(question, hits, query.words + query.bigrams)
+
+    def trend(self, keyword: str) -> Trend:
+        """Articles matching the keyword (every term of it, analysed as a question) per week or per
+        month over the archive's dates (retrieval.trends)."""
+        view = self.searcher.view
+        return count_trend(view.searcher, self.index.schema, self._query(keyword), view.first_day, view.last_day)
 
     def newest(self, k: int = 5) -> Answer:
         """The opening passages of the most recent articles, for "/latest" with no words."""
@@ -104,11 +173,18 @@ class Engine:
             first_day=date.fromordinal(view.first_day) if view.first_day else None,
             last_day=date.fromordinal(view.last_day) if view.last_day else None,
             skipped=manifest.count("skipped"),
+            embedded=self._embedded(),
         )
 
-    def embed_passages(self) -> Iterator[int]:
-        """Embed every passage for the semantic rerank now rather than at first use; yields counts."""
-        return self.searcher.embed_all()
+    def _embedded(self) -> int:
+        store = self.scorer.vector_store() if self.scorer is not None else None
+        return len(store) if store is not None else 0
+
+    def embed_passages(self) -> Iterator[Start | int]:
+        """Embed every passage that has no stored vector, now (retrieval.embedder.run): yields a Start,
+        then the size of each batch stored. Raises WriterBusy while another process embeds."""
+        yield from run(self.index_dir)
+        self._embedded_changed()
 
     def close(self) -> None:
         self.stop_following()

@@ -15,22 +15,26 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tantivy
 
 from .analyse import ANALYSIS_DATA, Analyzer
-from .ingest import scan_corpus
+from .ingest.scan import scan_corpus
 from .manifest import NO_DATE, Manifest
 from .model import SkippedFile
-from .prepare import FileTask, PreparedFile, PreparedPassage, prepare_file, prepare_files
+from .semantic import passage_key
 
-INDEX_FORMAT = 5  # bump when the schema or the chunking/analysis rules change
+if TYPE_CHECKING:
+    from .prepare import PreparedFile, PreparedPassage
+
+INDEX_FORMAT = 6  # bump when the schema or the chunking/analysis rules change
 BOILERPLATE_MIN_ARTICLES = 3  # a passage printed in this many articles is site boilerplate
 CHECKPOINT_PASSAGES = 20_000  # a build commits this often: a killed build loses at most this much
 WRITER_HEAP = 256_000_000
 
 # Wraps the stream of prepared files (with their count) to show progress; returns the same stream.
-Progress = Callable[[Iterable[PreparedFile], int], Iterable[PreparedFile]]
+Progress = Callable[[Iterable["PreparedFile"], int], Iterable["PreparedFile"]]
 
 
 def build_schema() -> tantivy.Schema:
@@ -42,6 +46,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("title", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("passage_hash", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("day", stored=True, indexed=True, fast=True)
+    builder.add_unsigned_field("vkey", indexed=True, fast=True)  # the passage's key in the vector store
     builder.add_text_field("text", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("heading", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("article_title", stored=True, tokenizer_name="raw", index_option="basic")
@@ -98,6 +103,7 @@ def passage_document(doc: str, passage: PreparedPassage, prepared: PreparedFile)
         "grams": passage.grams,
         "title": passage.title,
         "passage_hash": passage.hash,
+        "vkey": passage_key(prepared.title, passage.text),
         "day": NO_DATE if prepared.day is None else prepared.day,
         "text": passage.text,
         "heading": passage.heading,
@@ -150,6 +156,8 @@ class CorpusIndex:
         a searchable index of what it did, and the next refresh continues from there.
         `settle_seconds`: files modified more recently than this are left for a later pass.
         """
+        from .prepare import FileTask, prepare_file, prepare_files  # the parsers load only when files change
+
         report = RefreshReport(rebuilt=self.rebuilt)
         self.rebuilt = False
         known = self.manifest.files()

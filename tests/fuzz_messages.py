@@ -324,7 +324,7 @@ class HostileUpdates:
             return Callback(user, data, source, target)  # type: ignore[arg-type]
         chat_type = rng.choice(("sender", "private", "group", "supergroup", "channel", None))
         query = self.text()[:MAX_INLINE_QUERY]
-        return Inline(user, rng.choice((query, query, " ", "")), chat_type)
+        return Inline(user, rng.choice((query, query, self.command()[:MAX_INLINE_QUERY], " ", "")), chat_type)
 
     def group_update(self, user: int) -> Hostile:
         """A group message: a command, a mention, a reply to the bot, or chatter the bot must ignore."""
@@ -570,5 +570,6 @@ async def play(tg: TelegramEmulator, updates: HostileUpdates, count: int, *, wav
             missing = [e for e in expectations if e.addressed and not answers.of(e)]
             print(f"{sent} sent, wave answered in {time.monotonic() - started:.1f} s"
                   + ("" if settled else f", {len(missing)} unanswered: {missing[:3]}"), flush=True)  # fmt: skip
+    await wait_settled(answers, expectations, timeout)  # the last waves, if they were slow
     await asyncio.sleep(settle)
     return expectations, answers

@@ -483,8 +483,10 @@ class TelegramEmulator:
             status, body = 200, {"ok": True, "result": result}
         except ApiError as error:
             status, body = error.status, error.body()
+        except ConnectionResetError:  # the client hung up while sending its request (it was cancelled)
+            status, body = 499, {"ok": False, "error_code": 499, "description": "client closed the request"}
         call.status, call.response = status, body
-        call.abandoned = request.transport is None or request.transport.is_closing()
+        call.abandoned = request.transport is None or request.transport.is_closing() or status == 499
         self._notify()
         return web.json_response(body, status=status)
 

@@ -41,7 +41,8 @@ def test_unrelated_question_gets_no_answer(bundled_engine: Engine) -> None:
 
 def test_answer_quotes_verbatim_with_title_date_source_and_highlights(bundled_engine: Engine) -> None:
     answer = bundled_engine.answer("包保责任制是怎么安排的")
-    assert answer.found and answer.lead
+    assert answer.found
+    assert answer.lead == "" or not answer.quotes[0].text.startswith(answer.lead)  # never the same sentence twice
     first = answer.quotes[0]
     assert first.date_label == "2022-04-16"
     assert first.source == "解放日报"

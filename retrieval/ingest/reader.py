@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -104,33 +103,6 @@ def article_from_bytes(raw: bytes, doc: str) -> Article | SkippedFile:
     if not article.paragraphs and not article.title:
         return SkippedFile(doc, "no article text found")
     return article
-
-
-def scan_corpus(corpus_root: Path) -> dict[str, tuple[Path, tuple[int, int]]]:
-    """Every regular file below the corpus folder (hidden ones left out): doc -> (path, (size, mtime_ns)).
-
-    One directory read and one stat per file: cheap enough to run often on 100,000 files.
-    """
-    found: dict[str, tuple[Path, tuple[int, int]]] = {}
-    pending = [(corpus_root, "")]
-    while pending:
-        folder, prefix = pending.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir():
-                    pending.append((Path(entry.path), f"{prefix}{entry.name}/"))
-                elif entry.is_file():
-                    stat = entry.stat()
-                    found[f"{prefix}{entry.name}"] = (Path(entry.path), (stat.st_size, stat.st_mtime_ns))
-            except OSError:  # vanished while we looked
-                continue
-    return dict(sorted(found.items()))
 
 
 def iter_corpus_files(corpus_root: Path) -> list[Path]:
