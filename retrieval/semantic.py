@@ -14,11 +14,10 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -180,18 +179,6 @@ class SemanticScorer:
                 return None
             return [vector for start in range(0, len(passages), EMBED_BATCH)
                     for vector in model.passage(list(passages[start : start + EMBED_BATCH]))]  # fmt: skip
-
-    def embed(self, texts: Iterable[str], batch: int = EMBED_BATCH) -> Iterator[int]:
-        """Embed passages into memory (evaluation): yields how many were new, batch by batch."""
-        pending = iter(texts)
-        while chunk := list(islice(pending, batch)):
-            missing = [text for text in dict.fromkeys(chunk) if vector_key(text) not in self._vectors]
-            if missing:
-                vectors = self.vectors(missing)
-                if vectors is None:
-                    return
-                self._vectors.update(zip((vector_key(text) for text in missing), vectors, strict=True))
-            yield len(missing)
 
     def close(self) -> None:
         self.store = None
