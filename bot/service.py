@@ -34,8 +34,9 @@ TOKEN_REJECTED = "configuration error: TELEGRAM_BOT_TOKEN: rejected by Telegram"
 CONFIRM_TIMEOUT = 3.0  # seconds for the last getUpdates that marks fetched updates as read
 
 
-class Stopped(Exception):
-    """A stop was requested while waiting or calling."""
+class Stopped(BaseException):
+    """A stop was requested while waiting or calling (like CancelledError, not an Exception,
+    so that no `except Exception` swallows it)."""
 
 
 class Backoff:
@@ -121,37 +122,50 @@ async def persist(call: Callable[[], Awaitable[T]], stop: asyncio.Event, doing: 
 
 async def poll(application: Application, stop: asyncio.Event, allowed_updates: Sequence[str], *,
                timeout: float = 10.0, interval: float = 0.0) -> None:  # fmt: skip
-    """Long polling into the application's update queue until `stop`; then confirm what was fetched."""
+    """Long polling into the application's update queue until `stop`; then confirm what was fetched.
+
+    Never dies: Bot API failures are retried (see the module), anything else is logged and
+    retried after the same backoff.
+    """
     bot, backoff, offset = application.bot, Backoff(), 0
-    try:
+    with contextlib.suppress(Stopped):
         while True:
             try:
-                updates = await until_stopped(
-                    bot.get_updates(offset=offset, timeout=int(timeout), allowed_updates=list(allowed_updates)), stop
-                )
+                updates, offset = await fetch(bot, offset, allowed_updates, timeout, stop)
             except TelegramError as error:
                 delay, line = pause_after(error, backoff, "fetching updates")
                 log.log(level_of(error), line)
                 await sleep_unless_stopped(delay, stop)
                 continue
-            except Stopped:
-                raise
-            except Exception as error:  # an update python-telegram-bot cannot read: fetch one by one
-                log.error("fetching updates: could not read them (%s); reading them one by one", one_line(error))
-                updates, offset = await until_stopped(read_leniently(bot, offset, allowed_updates), stop)
+            except Exception:
+                delay = backoff.next()
+                log.exception("fetching updates failed unexpectedly; retrying in %.0f s", delay)
+                await sleep_unless_stopped(delay, stop)
+                continue
             if backoff.failures:
                 log.info("fetching updates: Telegram Bot API reachable again")
                 backoff.reset()
             for update in updates:
                 await application.update_queue.put(update)
-            if updates:
-                offset = max(offset, updates[-1].update_id + 1)
             if interval:
                 await sleep_unless_stopped(interval, stop)
-    except Stopped:
-        pass
     if offset:
         await confirm(bot, offset, allowed_updates)
+
+
+async def fetch(bot: Bot, offset: int, allowed_updates: Sequence[str], timeout: float,
+                stop: asyncio.Event) -> tuple[list[Update], int]:  # fmt: skip
+    """One long poll: the updates and the next offset. An update the library cannot read
+    (any error but a TelegramError) makes the pending updates be read one by one."""
+    call = bot.get_updates(offset=offset, timeout=int(timeout), allowed_updates=list(allowed_updates))
+    try:
+        updates = await until_stopped(call, stop)
+    except TelegramError:
+        raise
+    except Exception as error:
+        log.error("fetching updates: could not read them (%s); reading them one by one", one_line(error))
+        return await until_stopped(read_leniently(bot, offset, allowed_updates), stop)
+    return updates, max(offset, updates[-1].update_id + 1) if updates else offset
 
 
 async def read_leniently(bot: Bot, offset: int, allowed_updates: Sequence[str]) -> tuple[list[Update], int]:
