@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -129,10 +129,12 @@ class Engine:
             self._background.start()
 
     def _embedded_changed(self) -> None:
+        """New vectors were stored: only the embedded count changes (called every few seconds from the
+        background embedder's thread, so it leaves the manifest, which a refresh may be writing, alone)."""
         store = self.scorer.vector_store() if self.scorer is not None else None
         if store is not None:
             store.reload()
-        self._stats = self._count()
+        self._stats = replace(self._stats, embedded=self._embedded())
 
     def _query(self, question: str) -> Query:
         return parse_question(question[:MAX_QUESTION_CHARS], self.index.analyzer)
