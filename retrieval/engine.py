@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
@@ -13,6 +14,7 @@ from .background_embedder import BackgroundEmbedder
 from .embedder import VECTORS_DIR, Start, run, seed
 from .follow import CorpusFollower
 from .index import CorpusIndex, Progress, RefreshReport
+from .integrity import DiskFull, IndexDamaged
 from .query import Query, parse_question
 from .search import Hit, Searcher, SearchSettings
 from .semantic import SemanticScorer, model_installed
@@ -22,6 +24,8 @@ from .vector_index import WriterBusy
 MAX_QUESTION_CHARS = 500  # longer input is cut before analysis
 SEED_VECTORS = ".vectors.f16"  # precomputed vectors a corpus may ship (the bundled one does)
 EMBED_BUDGET = 2  # passages without a stored vector that one question may embed itself
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,10 @@ class Engine:
         self._follower: CorpusFollower | None = None
         self._listeners: list[Callable[[RefreshReport], None]] = []
         if self.index.rebuilt or self.index.is_stale():
-            self.last_report = self.index.refresh(progress)
+            try:
+                self.last_report = self._refresh_index(progress, 0.0)
+            except DiskFull as error:  # answer from what is indexed; the next refresh tries again
+                log.error("index not brought up to date: %s; answering from the index as it is", error)
         # Passage vectors are computed at index time (newsqa index --embed, or the bot's background
         # embedder) and kept beside the index; a question embeds itself and at most `embed_budget` more.
         self.scorer = None
@@ -82,13 +89,22 @@ class Engine:
         modified more recently are left for a later refresh (they may still be being written).
         """
         with self._lock:
-            report = self.index.refresh(progress, settle_seconds=settle_seconds)
+            report = self._refresh_index(progress, settle_seconds)
             self.searcher.reload()
             self._stats = self._count()
             self.last_report = report
         if report.changed and self._background is not None:
             self._background.wake()
         return report
+
+    def _refresh_index(self, progress: Progress | None, settle_seconds: float) -> RefreshReport:
+        """A refresh that finds the index damaged rebuilds it (one log line) while searches keep the
+        view they hold; a full disk raises DiskFull with the previous index intact."""
+        try:
+            return self.index.refresh(progress, settle_seconds=settle_seconds)
+        except IndexDamaged as damage:
+            self.index.rebuild(str(damage))
+            return self.index.refresh(progress, settle_seconds=settle_seconds)
 
     def follow(self, interval: float) -> None:
         """Keep the index in step with the corpus folder from a background thread (see retrieval.follow):

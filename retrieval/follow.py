@@ -35,6 +35,7 @@ class CorpusFollower:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._failure = ""  # the last failure's log line, until a pass succeeds
         self.passes = 0
 
     def start(self) -> None:
@@ -78,8 +79,14 @@ class CorpusFollower:
         try:
             report = self.refresh(SETTLE_SECONDS)
         except Exception as error:  # a full disk, a vanished folder: log, keep serving, try again later
-            log.error("refresh failed, still serving the previous index: %s", error)
+            line = f"refresh failed, still serving the previous index: {error}; trying again in {self.interval:.0f} s"
+            if line != self._failure:  # the same failure pass after pass is said once
+                log.error("%s", line)
+            self._failure = line
             return False
+        if self._failure:
+            log.info("refresh works again")
+            self._failure = ""
         self.passes += 1
         if report.changed:
             log.info("refresh: %s", report.summary())

@@ -9,8 +9,10 @@ re-reads only new and changed files and deletes the chunks of removed ones.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +23,17 @@ import tantivy
 
 from .analyse import ANALYSIS_DATA, Analyzer
 from .ingest.scan import scan_corpus
+from .integrity import (
+    DiskFull,
+    IndexDamaged,
+    disk_full,
+    free_bytes,
+    has_signature,
+    indexed_passages,
+    manifest_problem,
+    tantivy_documents,
+    tantivy_problem,
+)
 from .manifest import NO_DATE, Manifest
 from .model import SkippedFile
 from .semantic import passage_key
@@ -32,6 +45,9 @@ INDEX_FORMAT = 6  # bump when the schema or the chunking/analysis rules change
 BOILERPLATE_MIN_ARTICLES = 3  # a passage printed in this many articles is site boilerplate
 CHECKPOINT_PASSAGES = 20_000  # a build commits this often: a killed build loses at most this much
 WRITER_HEAP = 256_000_000
+MANIFEST_FILES = ("manifest.sqlite", "manifest.sqlite-journal", "manifest.sqlite-wal", "manifest.sqlite-shm")
+
+log = logging.getLogger(__name__)
 
 # Wraps the stream of prepared files (with their count) to show progress; returns the same stream.
 Progress = Callable[[Iterable["PreparedFile"], int], Iterable["PreparedFile"]]
@@ -126,6 +142,9 @@ class CorpusIndex:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         tantivy_dir = self.index_dir / "tantivy"
         manifest_path = self.index_dir / "manifest.sqlite"
+        problem = self.damage()
+        if problem:
+            self._wipe(problem)
         signature = json.dumps({"sig": analysis_signature(), "corpus": str(self.corpus_dir)})
         existing = Manifest(manifest_path) if manifest_path.exists() else None
         if existing is not None and existing.get_meta("signature") != signature:
@@ -141,6 +160,39 @@ class CorpusIndex:
         self.manifest = existing or Manifest(manifest_path)
         self.manifest.set_meta("signature", signature)
         self.manifest.commit()
+        self._writer: tantivy.IndexWriter | None = None
+
+    def damage(self) -> str | None:
+        """Why the files of this index cannot be trusted (retrieval.integrity), or None when they are whole.
+
+        Reads every segment file once (its CRC-32) and runs SQLite's quick check on the manifest."""
+        tantivy_dir, manifest_path = self.index_dir / "tantivy", self.index_dir / "manifest.sqlite"
+        problem = (manifest_problem(manifest_path) if manifest_path.exists() else None) or tantivy_problem(tantivy_dir)
+        if problem:
+            return problem
+        documents = tantivy_documents(tantivy_dir)
+        if documents and not has_signature(manifest_path):
+            return "manifest.sqlite is missing or empty"
+        if not documents and indexed_passages(manifest_path) > 0:
+            return "the tantivy index is missing"
+        return None
+
+    def _wipe(self, problem: str) -> None:
+        """Delete a damaged index and manifest (the passage vectors stay: they are keyed by content)."""
+        log.warning("index damaged: %s; rebuilding it from the corpus (every article is read again, "
+                    "passage vectors are kept)", problem)  # fmt: skip
+        shutil.rmtree(self.index_dir / "tantivy", ignore_errors=True)
+        for name in MANIFEST_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (self.index_dir / name).unlink()
+
+    def rebuild(self, problem: str) -> None:
+        """Start afresh after damage found while running: one log line; `refresh` then reads every file.
+        Searches keep the view they hold (retrieval.search) until the rebuilt index is swapped in."""
+        with contextlib.suppress(Exception):
+            self.manifest.close()
+        self._wipe(problem)
+        self._open()
 
     def is_stale(self) -> bool:
         """True when any corpus file is new, changed or removed since the last refresh."""
@@ -156,13 +208,47 @@ class CorpusIndex:
         a searchable index of what it did, and the next refresh continues from there.
         `settle_seconds`: files modified more recently than this are left for a later pass.
         """
+        try:
+            return self._refresh(progress, settle_seconds, checkpoint_passages)
+        except Exception as error:
+            self._abandon()
+            raise self._failure(error) from error
+
+    def _abandon(self) -> None:
+        """Undo what a failed refresh left uncommitted: the manifest's transaction, the tantivy writer
+        (and its lock). What earlier checkpoints committed stays, consistent (see `_commit`)."""
+        with contextlib.suppress(Exception):
+            self.manifest.db.rollback()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.rollback()
+            with contextlib.suppress(Exception):
+                writer.wait_merging_threads()  # drops the writer and its lock, whatever still refers to it
+        with contextlib.suppress(Exception):
+            self.index.reload()
+
+    def _failure(self, error: Exception) -> Exception:
+        """What a failed refresh tells its caller: DiskFull, IndexDamaged, or the error itself."""
+        if isinstance(error, (DiskFull, IndexDamaged)):
+            return error
+        if disk_full(error, self.index_dir):
+            free = free_bytes(self.index_dir) // 2**20
+            return DiskFull(f"the disk holding {self.index_dir} is full ({free} MB free)")
+        problem = self.damage()
+        return IndexDamaged(problem) if problem else error
+
+    def _new_writer(self) -> tantivy.IndexWriter:
+        self._writer = self.index.writer(heap_size=WRITER_HEAP)
+        return self._writer
+
+    def _refresh(self, progress: Progress | None, settle_seconds: float, checkpoint_passages: int) -> RefreshReport:
         from .prepare import FileTask, prepare_file, prepare_files  # the parsers load only when files change
 
         report = RefreshReport(rebuilt=self.rebuilt)
-        self.rebuilt = False
         known = self.manifest.files()
         present = scan_corpus(self.corpus_dir)
-        writer = self.index.writer(heap_size=WRITER_HEAP)
+        writer = self._new_writer()
         requeue: set[str] = set()
         for doc in sorted(set(known) - set(present)):
             writer.delete_documents_by_term("doc", doc)
@@ -186,7 +272,7 @@ class CorpusIndex:
             pending += self._apply(writer, prepared, doc_known=prepared.doc in known, report=report, requeue=requeue)
             if pending >= checkpoint_passages:
                 self._commit(writer)
-                writer = self.index.writer(heap_size=WRITER_HEAP)
+                writer = self._new_writer()
                 pending = 0
         done = {task.doc for task in tasks}
         for doc in sorted(requeue - done):  # copies of an article that changed or went away
@@ -197,6 +283,7 @@ class CorpusIndex:
         self._drop_boilerplate(writer, report)
         self._commit(writer)
         report.skipped = self.manifest.skipped()
+        self.rebuilt = False
         return report
 
     def _commit(self, writer: tantivy.IndexWriter) -> None:
@@ -207,6 +294,7 @@ class CorpusIndex:
         """
         writer.commit()
         writer.wait_merging_threads()
+        self._writer = None
         self.manifest.commit()
         self.index.reload()
 

@@ -12,6 +12,11 @@ vectors of passages that left the corpus.
 
 Keys are 64-bit hashes of the passage as the semantic scorer reads it (`vector_key`), so
 vectors survive an index rebuild. One process writes (a lock file says which); any number read.
+
+Damage is found, logged once and survived: `main.usearch.crc` holds the size and CRC-32 of the
+HNSW file as written, so a truncated, garbled or unreadable one is set aside (its passages are
+embedded again by the next embedding run, found by their words meanwhile); journal records whose
+vectors are not unit vectors (garbled bytes) are dropped the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
+import logging
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +35,9 @@ from typing import Any
 DIMENSIONS = 384
 RECORD_BYTES = 8 + 2 * DIMENSIONS  # key, float16 vector
 CONNECTIVITY = 12  # HNSW links per node: 12 keeps 1M passages near 900 MB with float16 vectors
+UNIT_TOLERANCE = 0.02  # a stored vector's length is 1 within float16 rounding; other lengths are garbled bytes
+
+log = logging.getLogger(__name__)
 
 
 def vector_key(text: str) -> int:
@@ -51,6 +62,7 @@ class VectorIndex:
         self._journal_size = -1
         self._journal_rows: dict[int, int] = {}
         self._journal_vectors: Any = None
+        self._journal_damaged = 0  # records of the journal dropped as garbled (logged when it grows)
         folder.mkdir(parents=True, exist_ok=True)
         self._check_model()
         self.reload()
@@ -71,7 +83,7 @@ class VectorIndex:
         changed = False
         main_id = _file_id(self.main_path)
         if main_id != self._main_id:
-            self._main = _open_main(self.main_path) if main_id else None
+            self._main = _open_main(self.main_path, view=True) if main_id else None
             self._main_id = main_id
             changed = True
         size = self.journal_path.stat().st_size if self.journal_path.exists() else 0
@@ -86,11 +98,20 @@ class VectorIndex:
         rows = size // RECORD_BYTES  # a torn last record (a killed writer) is ignored
         if rows == 0:
             self._journal_rows, self._journal_vectors = {}, np.zeros((0, DIMENSIONS), dtype=np.float32)
+            self._journal_damaged = 0
         else:
             raw = np.fromfile(self.journal_path, dtype=np.uint8, count=rows * RECORD_BYTES).reshape(rows, RECORD_BYTES)
             keys = raw[:, :8].copy().view("<u8").ravel()
             vectors = raw[:, 8:].copy().view("<f2").astype(np.float32)
-            self._journal_rows = {int(key): row for row, key in enumerate(keys)}
+            with np.errstate(all="ignore"):
+                whole = np.isfinite(vectors).all(axis=1)
+                whole &= np.abs(np.linalg.norm(np.where(whole[:, None], vectors, 0), axis=1) - 1) < UNIT_TOLERANCE
+            damaged = int(rows - whole.sum())
+            if damaged > self._journal_damaged:
+                log.warning("vector store damaged (%s: %d garbled records dropped): those passages are embedded "
+                            "again by the next embedding run", self.journal_path.name, damaged)  # fmt: skip
+            self._journal_damaged = damaged
+            self._journal_rows = {int(key): row for row, key in enumerate(keys) if whole[row]}
             self._journal_vectors = vectors
         self._journal_size = size
 
@@ -136,8 +157,8 @@ class VectorIndex:
             for key, distance in zip(matches.keys, matches.distances, strict=True):
                 best[int(key)] = 1.0 - float(distance)
         if self._journal_rows:
-            cosines = self._journal_vectors @ np.asarray(query, dtype=np.float32)
             keys = list(self._journal_rows)
+            cosines = self._journal_vectors[list(self._journal_rows.values())] @ np.asarray(query, dtype=np.float32)
             for row in np.argsort(-cosines)[:count]:
                 best[keys[int(row)]] = float(cosines[row])
         return sorted(best.items(), key=lambda item: item[1], reverse=True)[:count]
@@ -196,8 +217,8 @@ class VectorWriter:
 
         vectors = self.vectors
         vectors.reload()
-        main = Index.restore(str(vectors.main_path)) if vectors.main_path.exists() else None
-        if main is None:
+        main = _open_main(vectors.main_path, view=False) if vectors.main_path.exists() else None
+        if main is None:  # none yet, or a damaged one: its passages are in the journal again by now
             main = Index(ndim=DIMENSIONS, metric="cos", dtype="f16", connectivity=CONNECTIVITY, expansion_add=64)
         if live is not None and len(main):
             gone = np.array([key for key in main.keys if int(key) not in live], dtype=np.uint64)
@@ -209,10 +230,19 @@ class VectorWriter:
             keys = np.array([key for key, _ in fresh], dtype=np.uint64)
             main.add(keys, vectors._journal_vectors[[row for _, row in fresh]], threads=os.cpu_count() or 1)
         temporary = vectors.main_path.with_suffix(".tmp")
-        main.save(str(temporary))
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, vectors.main_path)
+        try:
+            main.save(str(temporary))
+            with open(temporary, "rb") as handle:
+                os.fsync(handle.fileno())
+            fresh_sum = _checksum(temporary)
+            # Both sums while the file is replaced, so that a crash in between leaves a file that checks.
+            _write_sums(vectors.main_path, [fresh_sum, *_read_sums(vectors.main_path)[:1]])
+            os.replace(temporary, vectors.main_path)
+            _write_sums(vectors.main_path, [fresh_sum])
+        except BaseException:  # a full disk: the journal still holds every vector; leave no half file
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            raise
         self._journal.truncate(0)
         self._journal.flush()
         os.fsync(self._journal.fileno())
@@ -230,10 +260,68 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     return stat.st_ino, stat.st_mtime_ns
 
 
-def _open_main(path: Path) -> Any:
+def _open_main(path: Path, view: bool) -> Any:
+    """The HNSW index in `path`, or None (logged) when the file is damaged."""
     from usearch.index import Index
 
-    return Index.restore(str(path), view=True)
+    problem = _main_problem(path)
+    if problem is None:
+        try:
+            main = Index.restore(str(path), view=view)
+        except (ValueError, RuntimeError, OSError) as error:
+            problem = str(error)
+        else:
+            if main is not None:
+                return main
+            problem = "not a usearch index"
+    log.warning("vector store damaged (%s: %s): its passages are embedded again by the next embedding run, "
+                "found by their words meanwhile", path.name, problem)  # fmt: skip
+    return None
+
+
+def _sums_path(main_path: Path) -> Path:
+    return main_path.with_name(main_path.name + ".crc")
+
+
+def _checksum(path: Path) -> tuple[int, int]:
+    """(size, CRC-32) of a file."""
+    crc, size = 0, 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 24):
+            crc = zlib.crc32(block, crc)
+            size += len(block)
+    return size, crc
+
+
+def _read_sums(main_path: Path) -> list[tuple[int, int]]:
+    try:
+        return [(int(size), int(crc)) for size, crc in json.loads(_sums_path(main_path).read_text())["sums"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _write_sums(main_path: Path, sums: list[tuple[int, int]]) -> None:
+    temporary = _sums_path(main_path).with_suffix(".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump({"sums": sums}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, _sums_path(main_path))
+
+
+def _main_problem(path: Path) -> str | None:
+    """Why the HNSW file is not as written (its size and CRC-32 against the sums), or None; a file
+    written before sums were kept cannot be checked and is taken as it is."""
+    sums = _read_sums(path)
+    if not sums:
+        return None
+    try:
+        actual = _checksum(path)
+    except OSError as error:
+        return str(error)
+    if actual in sums:
+        return None
+    return "truncated or overwritten" if actual[0] not in {size for size, _ in sums} else "checksum mismatch"
 
 
 def write_seed(path: Path, model: str, vectors: dict[int, Any]) -> None:

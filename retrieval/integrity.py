@@ -1,0 +1,157 @@
+"""Is an index folder whole? The tantivy segments, the SQLite manifest, and whether the two agree.
+
+Every file tantivy writes for a segment ends with a footer holding the CRC-32 of its bytes, so
+a segment file that was truncated, overwritten or garbled is found by reading it once (about
+1.6 GB/s: under a second for the index of a million passages). The manifest is checked by
+SQLite's own `PRAGMA quick_check`. A refresh that fails is classified here too: a full disk
+is said to be one, and damage found by these checks makes the index be rebuilt.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import sqlite3
+import struct
+import zlib
+from pathlib import Path
+
+SEGMENT_COMPONENTS = ("fast", "fieldnorm", "idx", "pos", "store", "term")  # every segment has each file
+FOOTER_MAGIC = 1337  # tantivy's footer marker, the last 4 bytes of every segment file
+CHUNK_BYTES = 1 << 24
+LOW_DISK_BYTES = 64 << 20  # a refresh that failed with less than this free ran out of disk
+DISK_FULL_WORDS = ("no space left", "disk is full", "os error 28", "quota exceeded", "file too large")
+
+
+class IndexDamaged(Exception):
+    """The index folder's files are damaged; the message says which and how."""
+
+
+class DiskFull(OSError):
+    """A refresh ran out of disk space; the previous index is intact."""
+
+
+def segment_file_problem(path: Path) -> str | None:
+    """Why a tantivy segment file is not whole (footer or CRC-32), or None."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, 2)
+            if size < 8:
+                return f"{path.name} is truncated"
+            handle.seek(size - 8)
+            length, magic = struct.unpack("<II", handle.read(8))
+            if magic != FOOTER_MAGIC or length > size - 8:
+                return f"{path.name} is truncated or overwritten"
+            handle.seek(size - 8 - length)
+            expected = json.loads(handle.read(length)).get("crc")
+            handle.seek(0)
+            remaining, crc = size - 8 - length, 0
+            while remaining > 0:
+                block = handle.read(min(CHUNK_BYTES, remaining))
+                if not block:
+                    return f"{path.name} is truncated"
+                crc = zlib.crc32(block, crc)
+                remaining -= len(block)
+    except (OSError, ValueError, AttributeError) as error:
+        return f"{path.name} cannot be read ({error})"
+    return None if crc == expected else f"{path.name} is corrupt (checksum mismatch)"
+
+
+def tantivy_problem(folder: Path) -> str | None:
+    """Why the tantivy index in `folder` cannot be trusted, or None (also when there is none yet)."""
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        return None
+    try:
+        segments = json.loads(meta_path.read_text(encoding="utf-8"))["segments"]
+        expected = []
+        for segment in segments:
+            name = segment["segment_id"].replace("-", "")
+            expected += [f"{name}.{component}" for component in SEGMENT_COMPONENTS]
+            if segment.get("deletes"):
+                expected.append(f"{name}.{segment['deletes']['opstamp']}.del")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "tantivy/meta.json is unreadable"
+    for name in expected:
+        problem = segment_file_problem(folder / name) if (folder / name).exists() else f"{name} is missing"
+        if problem:
+            return f"tantivy segment {problem}"
+    import tantivy
+
+    try:  # a missing segment file is found when the index is opened
+        tantivy.Index.open(str(folder)).searcher()
+    except ValueError as error:
+        return f"tantivy index cannot be opened ({str(error)[:160]})"
+    return None
+
+
+def tantivy_documents(folder: Path) -> int:
+    """Documents the index's segments hold, deletions included (0 when there is no index)."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        return sum(int(segment.get("max_doc", 0)) for segment in meta["segments"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return 0
+
+
+def manifest_problem(path: Path) -> str | None:
+    """Why the SQLite manifest cannot be trusted, or None."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = db.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        return f"manifest.sqlite is corrupt ({error})"
+    if result != "ok":
+        return f"manifest.sqlite is corrupt ({' '.join(result.replace('*', ' ').split())[:160]})"
+    if tables and not {"meta", "files", "passages"} <= tables:
+        return "manifest.sqlite lacks its tables"
+    return None
+
+
+def indexed_passages(path: Path) -> int:
+    """Passages the manifest says are in the index."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT COALESCE(SUM(chunks), 0) FROM files WHERE status = 'indexed'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return 0
+    return int(row[0])
+
+
+def has_signature(path: Path) -> bool:
+    """Does the manifest hold what the manifest of every index holds (its signature)?"""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT 1 FROM meta WHERE key = 'signature'").fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return False
+
+
+def disk_full(error: BaseException, folder: Path) -> bool:
+    """Did this failure come from a full disk (the error says so, or almost nothing is left free)?"""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return True
+        if any(words in str(seen).lower() for words in DISK_FULL_WORDS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return free_bytes(folder) < LOW_DISK_BYTES
+
+
+def free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
