@@ -142,14 +142,18 @@ def command_chat(args: argparse.Namespace, settings: Settings, engine: Engine | 
 
 
 def command_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from . import logs
     from .app import run_bot, token_problem
+    from .config_wait import usable_settings
     from .examples import warm_up
     from .health import StartingHeartbeat
 
-    problem = token_problem(settings)
-    if problem:  # before the index is opened: a bad token should fail fast
-        print(problem, file=sys.stderr)
-        return 2
+    if token_problem(settings):  # before the index is opened; waits rather than exits (bot.config_wait)
+        found = usable_settings(load_settings)
+        if found is None:
+            return 0
+        settings = found
+    logs.configure(settings.log_level)  # the index's own lines (a rebuild after damage) look like the bot's
     with StartingHeartbeat(settings.heartbeat_file):  # a first index build is "starting", not "unhealthy"
         engine = open_engine(settings, args.corpus, args.index)
     if not settings.example_questions:
@@ -271,8 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ValidationError as error:
-        print(settings_error_line(error), file=sys.stderr)
-        return 2
+        if args.command != "bot":
+            print(settings_error_line(error), file=sys.stderr)
+            return 2
+        from .config_wait import usable_settings
+
+        found = usable_settings(load_settings)  # the bot waits: an exit would loop under Docker
+        if found is None:
+            return 0
+        settings = found
     try:
         return args.run(args, settings)
     except (OSError, ValueError) as error:

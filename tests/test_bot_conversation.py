@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -106,16 +110,25 @@ def test_ask_once_and_run_chat_use_the_same_words(bundled_engine: Engine) -> Non
 
 
 @pytest.mark.parametrize(("token", "word"), [(None, "not set"), ("oops", "malformed")])
-def test_bot_command_stops_with_one_line_on_a_bad_token(
+def test_bot_command_waits_with_one_line_on_a_bad_token(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, token: str | None, word: str
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     if token:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
-    assert main(["bot"]) == 2
+    docker_stop = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # should main return early, SIGTERM ends nothing
+    started = time.monotonic()
+    docker_stop.start()
+    try:
+        status = main(["bot"])
+    finally:
+        docker_stop.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert status == 0 and 0.9 < time.monotonic() - started < 5  # waited (no exit, no restart loop) until stopped
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "TELEGRAM_BOT_TOKEN" in err[0] and word in err[0]
+    assert len(err) == 1 and "TELEGRAM_BOT_TOKEN" in err[0] and word in err[0] and "10 minutes" in err[0]
     if token:
         assert token not in err[0]
 

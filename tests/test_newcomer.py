@@ -7,6 +7,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -191,10 +192,24 @@ def test_an_empty_token_starts_the_local_chat(tmp_path: Path, where: str) -> Non
 
 
 def test_a_plain_http_webhook_is_refused_in_one_line(tmp_path: Path) -> None:
-    result = newsqa("bot", cwd=tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, NEWSQA_WEBHOOK_URL="http://example.com/hook")
+    result = newsqa("index", cwd=tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, NEWSQA_WEBHOOK_URL="http://example.com/hook")
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1
     assert "NEWSQA_WEBHOOK_URL" in lines[0] and "https://" in lines[0] and TOKEN not in result.stderr
+    # The bot says the same and waits, reading the configuration again every 10 minutes (no restart loop).
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("NEWSQA_", "TELEGRAM_"))}
+    environment |= {"PYTHONPATH": str(REPOSITORY), "TELEGRAM_BOT_TOKEN": TOKEN,
+                    "NEWSQA_WEBHOOK_URL": "http://example.com/hook"}  # fmt: skip
+    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "bot"], stderr=subprocess.PIPE, text=True,
+                           env=environment, cwd=tmp_path)  # fmt: skip
+    try:
+        line = bot.stderr.readline() if bot.stderr else ""
+        assert bot.poll() is None and "NEWSQA_WEBHOOK_URL" in line and "again in 10 minutes" in line
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(10) == 0
+    finally:
+        if bot.poll() is None:
+            bot.kill()
     assert settings(NEWSQA_WEBHOOK_URL="https://example.com/hook").webhook_url == "https://example.com/hook"
 
 

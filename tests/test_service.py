@@ -24,6 +24,7 @@ import pytest
 from telegram.error import NetworkError
 
 from bot import app, logs, messages
+from bot.config_wait import usable_settings
 from bot.service import MAX_DELAY, TOKEN_REJECTED, Backoff
 from bot.settings import Settings
 from retrieval.engine import Engine
@@ -77,13 +78,13 @@ class BotProcess:
 
 
 @contextlib.asynccontextmanager
-async def bot_process(tmp_path: Path, api_base_url: str) -> AsyncIterator[BotProcess]:
+async def bot_process(tmp_path: Path, api_base_url: str, token: str = TOKEN) -> AsyncIterator[BotProcess]:
     """The bot over a copy of the bundled corpus, everything it writes in `tmp_path`."""
     corpus = copy_corpus(tmp_path / "corpus", BUNDLED_CORPUS)
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("NEWSQA_", "TELEGRAM_"))},
         "PYTHONPATH": str(REPOSITORY),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_BASE_URL": api_base_url,
         "NEWSQA_CORPUS_DIR": str(corpus),
         "NEWSQA_INDEX_DIR": str(tmp_path / "index"),
@@ -244,3 +245,24 @@ def test_expected_failures_are_logged_on_one_line() -> None:
     )
     assert lines[1] == "ERROR Exception happened while polling for updates. (ConnectionRefusedError)"
     assert lines[2] == "ERROR failed to handle an update" and lines[3].startswith("Traceback")  # bugs keep theirs
+
+
+@pytest.mark.timeout(45)
+async def test_malformed_token_is_one_line_and_the_process_waits(tmp_path: Path) -> None:
+    async with bot_process(tmp_path, f"http://127.0.0.1:{closed_port()}/bot", token="123:oops") as bot:
+        line = await bot.wait_for_line(lambda line: "TELEGRAM_BOT_TOKEN" in line)
+        await asyncio.sleep(3)
+        assert bot.process.returncode is None, bot.text  # no exit, so no restart loop
+        status, took = await bot.terminate()
+    assert "malformed" in line and "reading the configuration again in 10 minutes" in line
+    assert bot.lines == [line] and "oops" not in bot.text  # one line, the token never shown
+    assert status == 0 and took < STOP_WITHIN, bot.text
+
+
+def test_a_configuration_that_becomes_usable_is_picked_up() -> None:
+    good = Settings(_env_file=None, TELEGRAM_BOT_TOKEN=TOKEN)  # type: ignore[call-arg]
+    looks = iter([Settings(_env_file=None, TELEGRAM_BOT_TOKEN="123:oops"), good])  # type: ignore[call-arg]
+    err = io.StringIO()
+    assert usable_settings(lambda: next(looks), pause=0.05, err=err) is good
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN: malformed" in lines[0] and "oops" not in lines[0]
