@@ -12,6 +12,7 @@ class RateLimiter:
     """At most `per_minute` requests per user in any sliding 60-second window."""
 
     WINDOW = 60.0
+    MAX_USERS = 10_000  # users remembered at once; those quiet for a minute are forgotten first
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
@@ -19,9 +20,25 @@ class RateLimiter:
         self._times: dict[int, deque[float]] = {}
         self._warned: set[int] = set()
 
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def _forget_quiet(self, now: float) -> None:
+        """Drop users with no request in the window (oldest first), then, in a flood of new users,
+        the longest-known ones: the table never holds more than MAX_USERS."""
+        for user_id in [user for user, times in self._times.items() if not times or now - times[-1] >= self.WINDOW]:
+            del self._times[user_id]
+            self._warned.discard(user_id)
+        while len(self._times) >= self.MAX_USERS:
+            user_id = next(iter(self._times))
+            del self._times[user_id]
+            self._warned.discard(user_id)
+
     def wait_seconds(self, user_id: int) -> int:
         """0 and the request is counted, or the whole seconds until the user may ask again."""
         now = self.clock()
+        if user_id not in self._times and len(self._times) >= self.MAX_USERS:
+            self._forget_quiet(now)
         times = self._times.setdefault(user_id, deque())
         while times and now - times[0] >= self.WINDOW:
             times.popleft()
@@ -49,9 +66,13 @@ class AllowList:
     def allows(self, chat_id: int) -> bool:
         return not self.chat_ids or chat_id in self.chat_ids
 
+    MAX_REFUSED = 10_000  # refused chats remembered; past that the table starts afresh (one more note each)
+
     def first_refusal(self, chat_id: int) -> bool:
         """True the first time a chat is refused, False afterwards."""
         if chat_id in self._refused:
             return False
+        if len(self._refused) >= self.MAX_REFUSED:
+            self._refused.clear()
         self._refused.add(chat_id)
         return True

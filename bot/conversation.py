@@ -243,9 +243,10 @@ class Conversation:
         remaining = len(page.answer.quotes) - following.start
         return Reply(rendered.text, self.renderer.parse_mode, more=key, remaining=remaining)
 
-    def more(self, key: str) -> Reply | None:
-        """The next page for a "more" button, or None when the key is unknown (expired)."""
-        page = self.store.pop(key)
+    def more(self, key: str, owner: tuple[int, int] | None = None) -> Reply | None:
+        """The next page for a "more" button, or None when the key is unknown (expired) or, given the
+        button's (chat id, message id), belongs to another message."""
+        page = self.store.pop(key, owner)
         return None if page is None else self.show(page, key)
 
     # ------------------------------------------------------------------ inline mode

@@ -162,7 +162,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         with in_hand(context, message):
             async with typing(context, message.chat_id, thread_id):
                 decision = await off_loop(context, conversation.run, decision)
-    await send(context.bot, message.chat_id, decision, reply_to=message.message_id, thread_id=thread_id)
+    sent = await send(context.bot, message.chat_id, decision, reply_to=message.message_id, thread_id=thread_id)
+    bind_pages(context, decision, sent)
 
 
 @contextlib.contextmanager
@@ -210,14 +211,22 @@ async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = query.data or ""
     message = query.message
     key = data[len(MORE_PREFIX) :] if data.startswith(MORE_PREFIX) and message is not None else None
-    reply = conversation_of(context).more(key) if key else None
+    owner = (message.chat.id, message.message_id) if message is not None else None
+    reply = conversation_of(context).more(key, owner) if key else None  # another chat's key: "expired"
     await retrying(lambda: query.answer(messages.EXPIRED if reply is None else None))
     if isinstance(message, Message) and message.reply_markup and first_removal(context, message):
         with contextlib.suppress(BadRequest):  # too old to edit
             await retrying(lambda: query.edit_message_reply_markup(reply_markup=None))
     if reply is not None and message is not None:
         thread_id = thread_of(message) if isinstance(message, Message) else None
-        await send(context.bot, message.chat.id, reply, reply_to=message.message_id, thread_id=thread_id)
+        sent = await send(context.bot, message.chat.id, reply, reply_to=message.message_id, thread_id=thread_id)
+        bind_pages(context, reply, sent)
+
+
+def bind_pages(context: ContextTypes.DEFAULT_TYPE, reply: Reply, sent: Message) -> None:
+    """The next page of `reply` is shown by the button of `sent` only (bot.pages)."""
+    if reply.more is not None:
+        conversation_of(context).store.bind(reply.more, sent.chat.id, sent.message_id)
 
 
 def first_removal(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:

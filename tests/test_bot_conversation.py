@@ -149,3 +149,20 @@ def test_inline_queries_have_their_own_wider_rate_limit(bundled_engine: Engine) 
     allowed = [chat.inline_allowed(7) for _ in range(12)]
     assert allowed == [True] * 10 + [False] * 2
     assert chat.inline_allowed(8)  # another user is not affected
+
+
+def test_page_store_and_rate_table_are_bounded() -> None:
+    from bot.access import RateLimiter
+    from bot.pages import Page, PageStore
+    from retrieval.answer import Answer
+
+    store = PageStore(capacity=50)
+    keys = [store.put(Page(Answer("q"))) for _ in range(500)]
+    assert len(store) == 50 and store.get(keys[0]) is None and store.get(keys[-1]) is not None
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    for user in range(3 * RateLimiter.MAX_USERS):
+        now[0] += 0.001
+        limiter.wait_seconds(user)
+    assert len(limiter) <= RateLimiter.MAX_USERS
+    assert limiter.wait_seconds(user) == 0 and limiter.wait_seconds(user) > 0  # the newest are still counted

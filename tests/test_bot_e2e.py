@@ -240,3 +240,23 @@ async def test_replies_never_exceed_the_limit(bundled_engine: Engine) -> None:
         for question in ("/search 上海", "/latest 上海", "上海 核酸 李强 疫情"):
             reply = await ask_private(tg, question)
             assert utf16_len(reply.text) <= 4096
+
+
+async def test_more_button_pages_only_for_the_chat_and_message_that_asked(bundled_engine: Engine) -> None:
+    other = USER + 1
+    async with session(bundled_engine) as tg:
+        mine = await ask_private(tg, "上海")
+        theirs = await ask_private(tg, "核酸检测", user=other)
+        [button] = mine.buttons()
+        # Another user forges my key on the button of their own answer: a polite "expired", no page.
+        forged = await tg.forge_callback_query(other, button["callback_data"], theirs)
+        answer = await tg.wait_until(lambda: tg.callback_answers.get(forged), WAIT)
+        assert answer.get("text") == messages.EXPIRED
+        assert len(tg.bot_messages(other)) == 1  # nothing of my answer reached their chat
+        # My own button still pages my answer.
+        query_id = await tg.press_button(mine, button["callback_data"], USER)
+        replies = await tg.wait_for_bot_messages(USER, count=2, after_message_id=mine.message_id - 1)
+        assert "第 4–6 条" in replies[-1].text and replies[-1].reply_to_message_id == mine.message_id
+        await tg.wait_until(lambda: query_id in tg.callback_answers, WAIT)
+        assert tg.callback_answers[query_id].get("text") is None
+        assert not tg.failed_calls(), tg.describe()
