@@ -99,7 +99,7 @@ class Analyzer:
     def analyse_normalised(self, text: str) -> AnalysedText:
         """`analyse` for text already passed through `normalise`."""
         known, describe = self._tokens, self._describe
-        entries = [known.get(piece) or describe(piece) for piece in self.segmenter.cut(text)]
+        entries = [known.get(piece) or describe(piece) for piece in self.segmenter.coarse_cut(text)]
         words = [word for indexed, _ in entries for word in indexed]
         # Chinese words join into runs; anything else ends one. Bigrams never cross a run's end.
         runs = "".join([run for _, run in entries]).split(_RUN_END)
@@ -107,18 +107,25 @@ class Analyzer:
         return AnalysedText(words=words, bigrams=bigrams)
 
     def _describe(self, piece: str) -> tuple[tuple[str, ...], str]:
-        """What a segmenter token adds: its indexed words, and its part of a Chinese run (or a
-        run end). Remembered: news repeats its words."""
-        token = piece.strip()
-        if not token or not _MEANINGFUL.search(token) or token in self.stopwords:
-            entry: tuple[tuple[str, ...], str] = ((), _RUN_END)
+        """What a piece of the segmenter's coarse cut adds: its indexed words, and its part of a
+        Chinese run (or a run end). Remembered: news repeats its words."""
+        words = self.segmenter.refine(piece)
+        if len(words) == 1:
+            entry = self._describe_word(words[0])
         else:
-            indexed = (*self._sub_words(token), token) if self.sub_words else (token,)
-            entry = (indexed, token if _CJK_RUN.fullmatch(token) else _RUN_END)
+            described = [self._describe_word(word) for word in words]
+            entry = (tuple(word for indexed, _ in described for word in indexed), "".join(run for _, run in described))
         if len(self._tokens) >= TOKEN_MEMORY:
             self._tokens.clear()
         self._tokens[piece] = entry
         return entry
+
+    def _describe_word(self, word: str) -> tuple[tuple[str, ...], str]:
+        token = word.strip()
+        if not token or not _MEANINGFUL.search(token) or token in self.stopwords:
+            return (), _RUN_END
+        indexed = (*self._sub_words(token), token) if self.sub_words else (token,)
+        return indexed, token if _CJK_RUN.fullmatch(token) else _RUN_END
 
     def words(self, text: str) -> list[str]:
         return self.analyse(text).words

@@ -35,6 +35,12 @@ class Segmenter(Protocol):
     def cut(self, text: str) -> list[str]:
         """The words of `text`, in order, white space and punctuation included."""
 
+    def coarse_cut(self, text: str) -> list[str]:
+        """A first cut of `text` whose every piece `refine` turns into words of `cut`."""
+
+    def refine(self, piece: str) -> list[str]:
+        """The words of `cut` that a piece of `coarse_cut` stands for."""
+
     def is_word(self, text: str) -> bool:
         """True when `text` is a dictionary word (frequency above zero)."""
 
@@ -69,17 +75,21 @@ class FastSegmenter:
         self._jieba.add_word(word, frequency, None)
 
     def cut(self, text: str) -> list[str]:
-        words: list[str] = []
-        is_word = self.is_word
-        for word in self._cut(text):
-            # jieba-rs keeps Latin runs such as "crypto.com" whole; jieba's HMM stage cuts them.
-            if len(word) > 1 and word.isascii() and not word.isspace() and not is_word(word):
-                words.extend(piece for piece in _HMM_SKIP.split(word) if piece)
-            elif len(word) > 1 and not _HAN_CHAR.search(word) and not word.isspace() and not is_word(word):
-                words.extend(self._cut_blocks(word))
-            else:
-                words.append(word)
-        return words
+        refine = self.refine
+        return [word for piece in self._cut(text) for word in refine(piece)]
+
+    def coarse_cut(self, text: str) -> list[str]:
+        return self._cut(text)
+
+    def refine(self, piece: str) -> list[str]:
+        # jieba-rs keeps Latin runs such as "crypto.com" whole; jieba's HMM stage cuts them.
+        if len(piece) < 2 or piece.isspace() or self.is_word(piece):
+            return [piece]
+        if piece.isascii():
+            return [word for word in _HMM_SKIP.split(piece) if word]
+        if not _HAN_CHAR.search(piece):
+            return self._cut_blocks(piece)
+        return [piece]
 
     def _cut_blocks(self, text: str) -> list[str]:
         """jieba's outer loop, for what jieba-rs took as one block but jieba would not."""
@@ -120,6 +130,12 @@ class ReferenceSegmenter:
 
     def cut(self, text: str) -> list[str]:
         return list(self._jieba.cut(text))
+
+    def coarse_cut(self, text: str) -> list[str]:
+        return self.cut(text)
+
+    def refine(self, piece: str) -> list[str]:
+        return [piece]
 
     def is_word(self, text: str) -> bool:
         return bool(self._jieba.FREQ.get(text))

@@ -1,11 +1,16 @@
-"""HTML body to clean paragraphs: site boilerplate out, words kept whole, headings found."""
+"""HTML body to clean paragraphs: site boilerplate out, words kept whole, headings found.
+
+The body is parsed by libxml2's HTML parser through lxml and walked once as an element tree.
+(BeautifulSoup on the same parser gave the same paragraphs, but building its tree cost 70% of
+the time spent reading an article.)
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from lxml import etree
 
 from ..model import Paragraph
 
@@ -48,19 +53,15 @@ def clean_text(raw: str) -> str:
     return text
 
 
-def _is_bold(tag: Tag) -> bool:
-    if tag.name in _BOLD_TAGS:
+def _is_bold(element: etree._Element) -> bool:
+    if element.tag in _BOLD_TAGS:
         return True
-    style = " ".join(str(tag.get(attr, "")) for attr in ("cms-style", "style", "class"))
+    style = " ".join(element.get(attr, "") for attr in ("cms-style", "style", "class"))
     return "strong-Bold" in style or "font-weight:bold" in style.replace(" ", "")
 
 
-def _is_dropped(tag: Tag) -> bool:
-    if tag.name in _DROPPED_TAGS:
-        return True
-    classes = tag.get("class") or []
-    class_text = " ".join(classes) if isinstance(classes, list) else str(classes)
-    return bool(_DROPPED_CLASSES.search(class_text))
+def _is_dropped(element: etree._Element) -> bool:
+    return element.tag in _DROPPED_TAGS or bool(_DROPPED_CLASSES.search(element.get("class", "")))
 
 
 class _Collector:
@@ -75,42 +76,53 @@ class _Collector:
             self.blocks.append(self.current)
         self.current = _Block()
 
-    def walk(self, node: Tag, bold: bool = False) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                if type(child) is not NavigableString:  # CDATA, doctype, processing instructions
-                    continue
-                text = str(child)
-                self.current.text += text
-                if bold:
-                    self.current.bold_chars += len(text.strip())
-                continue
-            if not isinstance(child, Tag) or _is_dropped(child):
-                continue
-            name = child.name
-            if name == "br":
-                self.flush()
-            elif name in _BLOCK_TAGS:
-                self.flush()
-                self.current.is_heading_tag = name in _HEADING_TAGS
-                self.walk(child, bold or _is_bold(child))
-                self.flush()
-            elif name in _CELL_TAGS:
-                self.current.text += " "
-                self.walk(child, bold or _is_bold(child))
-                self.current.text += " "
-            else:
-                self.walk(child, bold or _is_bold(child))
+    def add(self, text: str | None, bold: bool) -> None:
+        if text:
+            self.current.text += text
+            if bold:
+                self.current.bold_chars += len(text.strip())
+
+    def walk(self, element: etree._Element, bold: bool = False) -> None:
+        """The element's own text, then each child followed by the text after it (its tail)."""
+        self.add(element.text, bold)
+        for child in element:
+            name = child.tag
+            if isinstance(name, str) and not _is_dropped(child):  # comments and instructions have no name
+                if name == "br":
+                    self.flush()
+                elif name in _BLOCK_TAGS:
+                    self.flush()
+                    self.current.is_heading_tag = name in _HEADING_TAGS
+                    self.walk(child, bold or _is_bold(child))
+                    self.flush()
+                elif name in _CELL_TAGS:
+                    self.current.text += " "
+                    self.walk(child, bold or _is_bold(child))
+                    self.current.text += " "
+                else:
+                    self.walk(child, bold or _is_bold(child))
+            self.add(child.tail, bold)
+
+
+def _parse(html: str) -> etree._Element | None:
+    """The document's root element; None when there is nothing to parse."""
+    if not html.strip():
+        return None
+    parser = etree.HTMLParser(encoding="utf-8", remove_blank_text=False)
+    try:
+        return etree.fromstring(html.encode("utf-8", "replace"), parser)
+    except etree.LxmlError:
+        return None
 
 
 def html_to_paragraphs(html: str) -> list[Paragraph]:
     """Extract paragraphs from an article body; bold or <h*> lead-ins become headings."""
-    soup = BeautifulSoup(html, "lxml")
-    root = soup.body or soup
+    root = _parse(html)
+    if root is None:
+        return []
+    body = root.find("body")
     collector = _Collector()
-    collector.walk(root)
+    collector.walk(root if body is None else body)
     collector.flush()
     paragraphs: list[Paragraph] = []
     heading = ""
