@@ -48,7 +48,8 @@ def load_questions(path: Path = QUESTIONS) -> list[NewsQuestion]:
     return [NewsQuestion(r["id"], r["question"], r.get("file"), r.get("quote"), r["kind"]) for r in rows]
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """The text without whitespace, as quotes are compared."""
     return "".join(text.split())
 
 
@@ -57,7 +58,7 @@ def answers(question: NewsQuestion, doc: str, text: str) -> bool:
     return (
         question.quote is not None
         and PurePosixPath(doc).name == question.file
-        and _squash(question.quote) in _squash(text)
+        and squash(question.quote) in squash(text)
     )
 
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .analyse import normalise
+from .answer_type import can_hold, expected_answer, holds_measure
 from .chunk import split_sentences
+from .furniture import is_furniture
 from .search import Hit
 
 MAX_QUOTE_CHARS = 200  # longer passages are shortened around their best sentences
@@ -124,7 +126,7 @@ def build_answer(question: str, hits: list[Hit], query_terms: list[str]) -> Answ
                 full_text=hit.text,
             )
         )
-    lead = _best_sentence(hits[:3], query_terms)
+    lead = _best_sentence(hits[:3], query_terms, question)
     if quotes[0].text.lstrip(ELLIPSIS).startswith(lead):
         lead = ""  # the first quote opens with it: never print the same sentence twice
     return Answer(
@@ -136,12 +138,20 @@ def build_answer(question: str, hits: list[Hit], query_terms: list[str]) -> Answ
     )
 
 
-def _best_sentence(hits: list[Hit], terms: list[str]) -> str:
-    """The sentence that matches the most of the question, preferring better-ranked hits."""
-    best, best_score = "", -1.0
+def _best_sentence(hits: list[Hit], terms: list[str], question: str = "") -> str:
+    """The sentence that matches the most of the question, preferring better-ranked hits and,
+    when the question asks for an amount or a time, sentences that hold one; never a byline,
+    a signature, a photo credit or the title repeated."""
+    normal_question = normalise(question)
+    expected = expected_answer(normal_question)
+    best, best_score = "", (False, -1.0)
     for rank, hit in enumerate(hits):
         for sentence in split_sentences(hit.text):
-            score = _sentence_score(sentence, terms) * (1.0 - 0.15 * rank)
+            normal = normalise(sentence)
+            if not normal.strip() or is_furniture(normal, normalise(hit.title)):
+                continue
+            holds = can_hold(normal, expected) and holds_measure(normal, normal_question)
+            score = (holds, _sentence_score(sentence, terms) * (1.0 - 0.15 * rank))
             if score > best_score:
                 best, best_score = sentence.strip(), score
     return best

@@ -44,7 +44,15 @@ _NOT_AMOUNTS = re.compile(
     r"|(?:附表|表|图|第)\s*\d+"  # labels: 表1, 第3
 )
 _CLASSIFIERS = "个名位家条项次天年只倍种岁人成批台辆所座件例块元"
-_AMOUNT = re.compile(rf"\d|[{_CN_NUMERAL}]+\s*[{_CLASSIFIERS}]")
+_CN_DATES = re.compile(  # 十一月二十日, 二〇二一年
+    r"[一二三四五六七八九十]{1,3}\s*月(?:\s*[一二三四五六七八九十]{1,3}\s*[日号])?|[〇零一二三四五六七八九]{4}\s*年"
+)
+_AMOUNT = re.compile(
+    rf"\d|[{_CN_NUMERAL}]+\s*[{_CLASSIFIERS}]"
+    rf"|[一二两三四五六七八九十][{_CN_NUMERAL}]*[十百千万亿][{_CN_NUMERAL}]*(?![月日号点时])"  # 三百尾, 两千万
+    rf"|[{_CN_NUMERAL}]+\s*[余多来几]"  # 十余人, 二十多家
+    r"|[一过大近逾多]半|半数|[一二三四五六七八九]成"  # 一半, 过半, 三成
+)
 
 
 def expected_answer(question: str) -> Expected:
@@ -62,8 +70,8 @@ def names_a_time(text: str) -> bool:
 
 
 def names_an_amount(text: str) -> bool:
-    """The (normalised) text holds a number that is not a date, a time or a label."""
-    return _AMOUNT.search(_NOT_AMOUNTS.sub(" ", text)) is not None
+    """The (normalised) text holds a number (三百尾, 十余人, 一半 too) that is not a date, a time or a label."""
+    return _AMOUNT.search(_CN_DATES.sub(" ", _NOT_AMOUNTS.sub(" ", text))) is not None
 
 
 def can_hold(text: str, expected: Expected) -> bool:
@@ -73,3 +81,49 @@ def can_hold(text: str, expected: Expected) -> bool:
     if expected is Expected.QUANTITY:
         return names_an_amount(text)
     return True
+
+
+# What an amount is measured in, when the question says: a price needs a currency, a rate a
+# percentage, "多少毫安时" the unit itself (or its usual short form).
+_ASKS_RATE = re.compile(r"(?<![速功频辨帧码汇病效])率|[增涨跌降]幅|占比|比例|比重|百分|份额")  # not 速率, 功率, 分辨率
+_ASKS_PRICE = re.compile(r"多少钱|售价|价格|价钱|定价|卖多少|报价|票价|起拍价|起售价|单价|多少[万亿]?元|多少块")
+_CHANGES = re.compile(r"[涨跌降升增]")
+_CURRENCY = r"元|块钱|美元|欧元|英镑|日元|韩元|港元|港币|卢布|人民币|美金|[$¥€£]|免费"
+_PERCENT = r"%|‰|百分|千分|分之|[\d一二三四五六七八九十]\s*成|倍"
+_UNITS = {  # a unit a question may name after 多少, and how a passage may write it
+    "毫安时": r"毫安|mah",
+    "mah": r"毫安|mah",
+    "公里": r"公里|千米|km",
+    "千米": r"公里|千米|km",
+    "平方米": r"平方米|平米|m2|㎡",
+    "千瓦时": r"千瓦时|kwh|度电",
+    "吨": r"吨",
+    "亩": r"亩",
+    "公顷": r"公顷",
+    "英寸": r"英寸|寸",
+    "美元": r"美元|美金|\$",
+    "欧元": r"欧元|€",
+    "日元": r"日元",
+    "小时": r"小时|天|分钟",
+}
+_ASKED_UNIT = re.compile(r"(?:多少|几)\s*(?:[万亿千百]\s*)?(" + "|".join(_UNITS) + ")")
+
+
+def measure_asked(question: str) -> re.Pattern[str] | None:
+    """What a passage must name to hold the amount a (normalised) how-many question asks for."""
+    if expected_answer(question) is not Expected.QUANTITY:
+        return None
+    unit = _ASKED_UNIT.search(question)
+    if unit:
+        return re.compile(_UNITS[unit[1]])
+    if _ASKS_RATE.search(question):
+        return re.compile(_PERCENT)
+    if _ASKS_PRICE.search(question) and not _CHANGES.search(question):
+        return re.compile(_CURRENCY)
+    return None
+
+
+def holds_measure(text: str, question: str) -> bool:
+    """The (normalised) text names what the question's amount is measured in (True when it names none)."""
+    measure = measure_asked(question)
+    return measure is None or measure.search(text) is not None

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 
 import tantivy
 
 from .analyse import normalise
-from .answer_type import Expected, can_hold
+from .answer_type import Expected, can_hold, holds_measure
 from .index import NO_DATE, CorpusIndex
+from .qualifiers import Qualifiers, qualifiers_of, unmet
 from .query import Query
 from .semantic import SemanticScorer, passage_text, shared_scorer
 
@@ -55,6 +56,7 @@ class SearchSettings:
     sure_similarity: float = 0.88  # a reranked passage this close in meaning answers even with few shared words
     sure_standard_score: float = 3.0  # ...if that closeness is also this unusual for the question (background)
     require_answer_type: bool = True  # "when" needs a passage naming a time, "how many" one with an amount
+    require_qualifiers: bool = True  # the question's period, place and ordinal, in the passage or its article
 
 
 @dataclass
@@ -221,6 +223,8 @@ class Searcher:
         # Walk down the ranking and stop at k answers: past the reranked head only those passages' text is read.
         picker = _Picker(k, per_article or s.per_article)
         required = query.required if s.require_latin_terms else []
+        pinned = qualifiers_of(normalise(query.text), query.dates) if s.require_qualifiers else Qualifiers()
+        articles = _Articles(self.index.schema, searcher)
         for candidate in ranked:
             if candidate.passage is None:
                 candidate.passage = self._read(searcher, candidate.address, weights)
@@ -228,6 +232,9 @@ class Searcher:
             if not picker.has_room(passage.doc):
                 continue
             if not self._may_answer(query, candidate, passage, required):
+                continue
+            whole = articles.reader(passage.doc)
+            if pinned and unmet(pinned, passage.haystack, whole, _day(candidate.day)):
                 continue
             hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms, candidate.similarity)
             if picker.offer(hit):
@@ -248,7 +255,11 @@ class Searcher:
         # A passage sure to mean the same may name a thing in other words ("CPU": 处理器); never a number.
         if not _has_all(passage.haystack, [term for term in required if not close or _has_digit(term)]):
             return False
-        if not s.require_answer_type or can_hold(passage.body, query.expects):
+        if not s.require_answer_type:
+            return True
+        if not holds_measure(passage.body, normalise(query.text)):
+            return False
+        if can_hold(passage.body, query.expects):
             return True
         # The opening of a dated report tells what happened by the date it is quoted with.
         return query.expects is Expected.TIME and candidate.day != NO_DATE and passage.chunk == 0
@@ -359,6 +370,34 @@ class _Candidate:
     @property
     def address_key(self) -> tuple[int, int]:
         return (self.address.segment_ord, self.address.doc)
+
+
+class _Articles:
+    """The normalised text of whole articles, read once per search when a rule needs it."""
+
+    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher) -> None:
+        self.schema = schema
+        self.searcher = searcher
+        self.read: dict[str, str] = {}
+
+    def reader(self, doc: str) -> Callable[[], str]:
+        """The article's text, read when first called."""
+        return lambda: self.text(doc)
+
+    def text(self, doc: str) -> str:
+        if doc not in self.read:
+            query = tantivy.Query.term_query(self.schema, "doc", doc)
+            found = self.searcher.search(query, 2000, count=False).hits
+            stored = [self.searcher.doc(address) for _, address in found]
+            stored.sort(key=lambda d: int(d.get_first("chunk") or 0))
+            head = stored[0].get_first("article_title") or "" if stored else ""
+            parts = [head] + [f"{d.get_first('heading') or ''} {d.get_first('text') or ''}" for d in stored]
+            self.read[doc] = normalise(" ".join(parts))
+        return self.read[doc]
+
+
+def _day(day: int) -> date | None:
+    return None if day == NO_DATE else date.fromordinal(day)
 
 
 def _shown(stored: tantivy.Document) -> str:

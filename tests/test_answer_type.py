@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retrieval.analyse import normalise
-from retrieval.answer_type import Expected, can_hold, expected_answer
+from retrieval.answer_type import Expected, can_hold, expected_answer, holds_measure
 from retrieval.engine import Engine
 
 
@@ -39,3 +39,22 @@ def test_a_how_many_question_skips_passages_without_an_amount(archive_engine: En
     assert answer.found
     assert all(not quote.full_text.startswith("表") for quote in answer.quotes)
     assert any("79750.1亿元" in quote.full_text for quote in answer.quotes)
+
+
+def test_chinese_numerals_are_amounts() -> None:
+    for text in ("共放流鱼苗三百尾", "投资两千万", "十余人受伤", "超过一半的受访者", "三成用户"):
+        assert can_hold(normalise(text), Expected.QUANTITY), text
+    for text in ("十一月二十日", "千万不要相信", "这十分重要"):
+        assert not can_hold(normalise(text), Expected.QUANTITY), text
+
+
+def test_a_price_needs_a_currency_a_rate_a_percentage_a_unit_itself() -> None:
+    specs = normalise("龙芯3C5000内部集成16个处理器核，主频2.1-2.3GHz")
+    assert not holds_measure(specs, normalise("龙芯3C5000服务器CPU卖多少钱？"))
+    assert holds_measure(normalise("售价为2999元"), normalise("龙芯3C5000服务器CPU卖多少钱？"))
+    assert not holds_measure(normalise("贷款利率有所提高"), normalise("特斯拉零首付购车方案的年利率是多少？"))
+    assert holds_measure(normalise("年利率为3.99%"), normalise("特斯拉零首付购车方案的年利率是多少？"))
+    assert holds_measure(normalise("以 748Mbps 的下行速率"), normalise("下行速率是多少？"))  # 速率 is no percentage
+    assert not holds_measure(normalise("支持120W有线秒充"), normalise("小米MIX 4的电池容量是多少毫安时？"))
+    assert holds_measure(normalise("内置4500mAh电池"), normalise("小米MIX 4的电池容量是多少毫安时？"))
+    assert holds_measure(normalise("房价上涨6.7%"), normalise("深圳二手房价格同比涨了多少？"))  # a change, not a price

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from retrieval.answer import build_answer
 from retrieval.engine import Engine
+from retrieval.search import Hit
 
 
 def test_meeting_on_april_6_is_quoted_with_its_date(bundled_engine: Engine) -> None:
@@ -97,3 +99,17 @@ def test_a_summary_line_and_the_paragraph_repeating_it_are_quoted_once(bundled_e
     hits = bundled_engine.search("包保责任制是怎么安排的", k=5)
     with_phrase = [hit for hit in hits if "市级领导包保各区，区级领导包保街镇" in hit.text]
     assert len(with_phrase) == 1
+
+
+def _hit(text: str, title: str = "渔业增殖放流活动举行") -> Hit:
+    return Hit(doc="a.md", chunk=1, score=1.0, text=text, title=title, published=None, source="", heading="",
+               coverage=1.0)  # fmt: skip
+
+
+def test_the_lead_holds_the_asked_amount_never_a_signature_or_the_title() -> None:
+    passage = "渔业增殖放流活动举行。本次活动放流了多种鱼苗，增殖放流受到群众欢迎。共放流中华鲟三百尾。"
+    answer = build_answer("这次增殖放流活动放流了多少中华鲟？", [_hit(passage)], ["增殖", "放流", "活动", "中华鲟"])
+    assert "三百尾" in (answer.lead or answer.quotes[0].text.split("。")[0])
+    letter = _hit("全市人民要坚定信心、同心抗疫。中共上海市委 上海市人民政府 2022年3月31日", "致全市人民的一封信")
+    answer = build_answer("上海市委的信里说了什么", [letter], ["上海", "市委", "市人民政府", "全市"])
+    assert "2022年3月31日" not in answer.lead
