@@ -34,6 +34,7 @@ from .semantic import SemanticScorer, passage_text, shared_scorer
 
 # News is often printed a day or more after the day it reports: dates near the asked day count too.
 DAYS_BEFORE, DAYS_AFTER = 1, 3
+POSITION_HORIZON = 20  # paragraphs: the rerank's position penalty grows until here
 NEAR_DUPLICATE_SHARE = 0.8  # passages sharing this much of their text are quoted once
 
 
@@ -57,6 +58,8 @@ class SearchSettings:
     sure_standard_score: float = 3.0  # ...if that closeness is also this unusual for the question (background)
     require_answer_type: bool = True  # "when" needs a passage naming a time, "how many" one with an amount
     require_qualifiers: bool = True  # the question's period, place and ordinal, in the passage or its article
+    whole_article: bool = False  # best two from one article: rerank all its passages (measured: no change)
+    position_weight: float = 0.5  # news says its facts early: a passage 20 or more paragraphs in loses this much
 
 
 @dataclass
@@ -219,7 +222,9 @@ class Searcher:
                 # The best lexical candidates and the passages nearest in meaning, ordered by both.
                 head = ranked[: s.rerank_depth] + [c for c in ranked[s.rerank_depth :] if c.address_key in by_meaning]
                 rest = [c for c in ranked[s.rerank_depth :] if c.address_key not in by_meaning]
-                ranked = self._rerank(searcher, query, question_vector, head, weights) + rest
+                reranked = self._rerank(searcher, query, question_vector, head, weights, text_query, ranges)
+                seen = {c.address_key for c in reranked}
+                ranked = reranked + [c for c in rest if c.address_key not in seen]
         # Walk down the ranking and stop at k answers: past the reranked head only those passages' text is read.
         picker = _Picker(k, per_article or s.per_article)
         required = query.required if s.require_latin_terms else []
@@ -302,29 +307,71 @@ class Searcher:
         return found
 
     def _rerank(self, searcher: tantivy.Searcher, query: Query, question_vector: object, head: list[_Candidate],
-                weights: tuple[dict[str, float], dict[str, float]]) -> list[_Candidate]:  # fmt: skip
+                weights: tuple[dict[str, float], dict[str, float]], text_query: tantivy.Query | None = None,
+                ranges: list[tuple[int, int]] | None = None) -> list[_Candidate]:  # fmt: skip
         """Order the head of the candidates by lexical score, coverage and meaning together.
 
         A passage with no vector yet (beyond the question's embedding budget) is given the least
         closeness measured in the head: its words still count, its meaning cannot make it sure.
+        When the best two are from one article, its other passages are scored the same way, so
+        that the paragraph holding the answer can win over the neighbours that share its words.
         """
         if not head or self.scorer is None:
             return head
-        passages = [self._read(searcher, candidate.address, weights) for candidate in head]
-        for candidate, passage in zip(head, passages, strict=True):
-            candidate.passage = passage
-        closeness = self.scorer.closeness(question_vector, [passage.shown for passage in passages])
-        measured = [close.cosine for close in closeness or [] if close is not None]
-        if not measured:
+        self._score(searcher, question_vector, head, weights)
+        if not any(c.similarity is not None for c in head):
             return head
-        best = max(c.score for c in head) or 1.0
-        floor = min(measured)
-        for candidate, passage, close in zip(head, passages, closeness or [], strict=True):
+        best = max(c.lexical for c in head) or 1.0
+        floor = min(c.similarity for c in head if c.similarity is not None)
+        ranked = sorted(head, key=lambda c: self._combined(c, best, floor), reverse=True)
+        if self.settings.whole_article and text_query is not None and len(ranked) > 1:
+            top = ranked[0].passage
+            if top is not None and ranked[1].passage is not None and ranked[1].passage.doc == top.doc:
+                known = {c.address_key for c in head}
+                extra = self._article(searcher, top.doc, text_query, ranges or [])
+                extra = [c for c in extra if c.address_key not in known]
+                self._score(searcher, question_vector, extra, weights)
+                ranked = sorted(ranked + extra, key=lambda c: self._combined(c, best, floor), reverse=True)
+        for candidate in ranked:
+            candidate.score = self._combined(candidate, best, floor)
+        return ranked
+
+    def _score(self, searcher: tantivy.Searcher, question_vector: object, candidates: list[_Candidate],
+               weights: tuple[dict[str, float], dict[str, float]]) -> None:  # fmt: skip
+        """Read the candidates' passages and measure their closeness to the question."""
+        if not candidates or self.scorer is None:
+            return
+        for candidate in candidates:
+            candidate.lexical = candidate.score
+            if candidate.passage is None:
+                candidate.passage = self._read(searcher, candidate.address, weights)
+        closeness = self.scorer.closeness(question_vector, [c.passage.shown for c in candidates])  # type: ignore[union-attr]
+        for candidate, close in zip(candidates, closeness or [], strict=True):
             if close is not None:
                 candidate.similarity, candidate.standard = close.cosine, close.standard
-            cosine = close.cosine if close is not None else floor
-            candidate.score = candidate.score / best + passage.coverage + self.settings.semantic_weight * cosine
-        return sorted(head, key=lambda c: c.score, reverse=True)
+
+    def _combined(self, candidate: _Candidate, best: float, floor: float) -> float:
+        cosine = candidate.similarity if candidate.similarity is not None else floor
+        passage = candidate.passage
+        coverage = passage.coverage if passage is not None else 0.0
+        late = min(passage.chunk, POSITION_HORIZON) / POSITION_HORIZON if passage is not None else 0.0
+        s = self.settings
+        return candidate.lexical / best + coverage + s.semantic_weight * cosine - s.position_weight * late
+
+    def _article(self, searcher: tantivy.Searcher, doc: str, text_query: tantivy.Query,
+                 ranges: list[tuple[int, int]]) -> list[_Candidate]:  # fmt: skip
+        """Every passage of one article as a candidate, scored on the question's words (0 if none)."""
+        article = tantivy.Query.term_query(self.index.schema, "doc", doc)
+        within = tantivy.Query.const_score_query(article, 0.0)
+        scored = tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, within)])
+        lexical = {(a.segment_ord, a.doc): score for score, a in searcher.search(scored, 500, count=False).hits}
+        found = []
+        for _, address in searcher.search(article, 500, count=False).hits:
+            key = (address.segment_ord, address.doc)
+            day = searcher.fast_field_values("day", [address])[0]
+            day = NO_DATE if day is None else int(day)
+            found.append(_Candidate(address, lexical.get(key, 0.0) * self._date_factor(day, ranges), day))
+        return found
 
 
 @dataclass(frozen=True)
@@ -366,6 +413,7 @@ class _Candidate:
     passage: _Passage | None = None
     similarity: float | None = None  # known for the reranked head only
     standard: float | None = None  # the similarity's standard score against news in general
+    lexical: float = 0.0  # the lexical score (with date boosts) before the rerank combined it with meaning
 
     @property
     def address_key(self) -> tuple[int, int]:

@@ -1,0 +1,206 @@
+"""Experiment: a learned ranker over the features the engine already computes, against the hand-set order.
+
+`python -m eval.ranker` records, for every question of the news calibration set and the archive-2
+calibration half (and, with --held-out, the held-out halves), each reranked candidate's features
+and whether it holds the answer; it then fits a logistic regression (numpy, Newton's method) with
+cross-validation grouped by question on the calibration questions, and reports top-1 and top-3
+among the candidates that pass the no-answer rule: the hand-set score (BM25 / best + coverage +
+20 × cosine) against the learned one, on the folds and on the held-out halves (measured once).
+CMRC is left out: its 256 paragraphs would be embedded at every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.analyse import normalise
+from retrieval.answer_type import can_hold, holds_measure
+from retrieval.chunk import split_sentences
+from retrieval.furniture import is_furniture
+from retrieval.query import Query
+from retrieval.search import Searcher, _coverage
+
+from . import news
+from .system import NewsqaSystem
+
+FEATURES = (
+    "lexical", "coverage", "body_coverage", "best_sentence", "cosine", "cosine_gap", "cosine_gap_doc",
+    "standard", "opening", "position", "answer_type", "measure", "length", "top_doc", "furniture",
+)  # fmt: skip
+
+
+@dataclass
+class Row:
+    question: str
+    features: list[float]
+    label: bool
+    passes: bool
+    hand: float  # the hand-set score
+
+
+class TracingSearcher(Searcher):
+    """The engine's searcher, recording the features of every reranked candidate."""
+
+    rows: list[Row]
+    current: news.NewsQuestion | None = None
+
+    def _rerank(self, searcher, query: Query, question_vector, head, weights, text_query=None, ranges=None):  # type: ignore[no-untyped-def, override]
+        ranked = super()._rerank(searcher, query, question_vector, head, weights, text_query, ranges)
+        if self.current is None or not ranked:
+            return ranked
+        measured = [c.similarity for c in ranked if c.similarity is not None]
+        if not measured:
+            return ranked
+        best_lexical = max(c.lexical for c in ranked) or 1.0
+        best_cosine, top_doc = max(measured), ranked[0].passage.doc if ranked[0].passage else ""
+        doc_best: dict[str, float] = {}
+        for c in ranked:
+            if c.passage is not None and c.similarity is not None:
+                doc_best[c.passage.doc] = max(doc_best.get(c.passage.doc, 0.0), c.similarity)
+        normal_question = normalise(query.text)
+        required = query.required if self.settings.require_latin_terms else []
+        for c in ranked:
+            passage = c.passage
+            if passage is None:
+                continue
+            cosine = c.similarity if c.similarity is not None else min(measured)
+            sentences = [normalise(s) for s in split_sentences(passage.body)] or [passage.body]
+            features = [
+                c.lexical / best_lexical,
+                passage.coverage,
+                _coverage(passage.body, *weights)[0],
+                max(_coverage(s, *weights)[0] for s in sentences),
+                cosine,
+                cosine - best_cosine,
+                cosine - doc_best.get(passage.doc, cosine),
+                c.standard if c.standard is not None else 0.0,
+                float(passage.chunk == 0),
+                min(passage.chunk, 20) / 20,
+                float(can_hold(passage.body, query.expects)),
+                float(holds_measure(passage.body, normal_question)),
+                min(len(passage.body), 600) / 600,
+                float(passage.doc == top_doc),
+                float(all(is_furniture(s) for s in sentences)),
+            ]
+            label = news.answers(self.current, passage.doc, passage.stored.get_first("text") or "")
+            passes = self._may_answer(query, c, passage, required)
+            self.rows.append(Row(self.current.id, features, label, passes, c.score))
+        return ranked
+
+
+def collect(questions: list[news.NewsQuestion], corpus_dirs: tuple[Path, ...]) -> list[Row]:
+    with news.news_engine(None, corpus_dirs) as engine:
+        system = NewsqaSystem(engine.index, None, searcher_class=TracingSearcher)
+        searcher = system.searcher
+        assert isinstance(searcher, TracingSearcher)
+        searcher.rows = []
+        for question in questions:
+            if not question.answerable:
+                continue
+            searcher.current = question
+            system.search(question.question, 5)
+        return searcher.rows
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 25) -> np.ndarray:
+    """Logistic regression weights (last one the intercept) by Newton's method with an L2 penalty."""
+    x = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(x.shape[1])
+    penalty = l2 * np.eye(x.shape[1])
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-x @ w))
+        gradient = x.T @ (p - y) + penalty @ w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
+        w -= np.linalg.solve(hessian, gradient)
+    return w
+
+
+def _ranks(rows: list[Row], scores: np.ndarray) -> dict[str, int | None]:
+    """Per question, the rank of the first answering candidate among those that pass the rule."""
+    by_question: dict[str, list[tuple[float, bool]]] = {}
+    for row, score in zip(rows, scores, strict=True):
+        if row.passes:
+            by_question.setdefault(row.question, []).append((float(score), row.label))
+    ranks: dict[str, int | None] = {}
+    for question, scored in by_question.items():
+        scored.sort(key=lambda pair: -pair[0])
+        ranks[question] = next((i for i, (_, label) in enumerate(scored, 1) if label), None)
+    return ranks
+
+
+def report(name: str, rows: list[Row], scores: np.ndarray, total: int) -> str:
+    ranks = _ranks(rows, scores)
+    top1 = sum(1 for r in ranks.values() if r == 1) / total
+    top3 = sum(1 for r in ranks.values() if r and r <= 3) / total
+    return f"{name}: top-1 {top1:.1%}, top-3 {top3:.1%} (passage ranks within the reranked candidates)"
+
+
+def matrix(rows: list[Row]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([r.features for r in rows]), np.array([float(r.label) for r in rows])
+
+
+def cross_validate(rows: list[Row], folds: int = 5) -> np.ndarray:
+    """Learned scores for every row, each from a model fitted without its question."""
+    questions = sorted({r.question for r in rows})
+    fold_of = {q: i % folds for i, q in enumerate(questions)}
+    scores = np.zeros(len(rows))
+    x, y = matrix(rows)
+    for fold in range(folds):
+        train = np.array([fold_of[r.question] != fold for r in rows])
+        w = fit(x[train], y[train])
+        test = ~train
+        scores[test] = np.hstack([x[test], np.ones((test.sum(), 1))]) @ w
+    return scores
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--held-out", action="store_true", help="also score the held-out halves (once)")
+    parser.add_argument("--cache", type=Path, help="keep the recorded features in this JSON file")
+    args = parser.parse_args(argv)
+    sets = {
+        "news": (news.load_questions(), news.CORPUS_DIRS),
+        "archive2 calibration": (news.load_questions(news.ARCHIVE2_SETS["calibration"]), news.ARCHIVE2_DIRS),
+    }
+    if args.held_out:
+        sets["news held-out"] = (news.load_questions(news.ROOT / "eval" / "news_questions_heldout.jsonl"),
+                                 news.CORPUS_DIRS)  # fmt: skip
+        sets["archive2 held-out"] = (news.load_questions(news.ARCHIVE2_SETS["held-out"]), news.ARCHIVE2_DIRS)
+    recorded: dict[str, list[Row]] = {}
+    if args.cache and args.cache.exists():
+        cached = json.loads(args.cache.read_text(encoding="utf-8"))
+        recorded = {name: [Row(**row) for row in rows] for name, rows in cached.items()}
+    for name, (questions, dirs) in sets.items():
+        if name not in recorded:
+            recorded[name] = [Row(f"{name}/{r.question}", r.features, r.label, r.passes, r.hand)
+                              for r in collect(questions, dirs)]  # fmt: skip
+    if args.cache:
+        args.cache.write_text(json.dumps({n: [r.__dict__ for r in rows] for n, rows in recorded.items()}), "utf-8")
+    totals = {name: sum(q.answerable for q in sets[name][0]) for name in sets}
+    calibration = recorded["news"] + recorded["archive2 calibration"]
+    learned = cross_validate(calibration)
+    offset = 0
+    for name in ("news", "archive2 calibration"):
+        rows = recorded[name]
+        print(report(f"{name}, hand-set", rows, np.array([r.hand for r in rows]), totals[name]))
+        print(report(f"{name}, learned (5-fold)", rows, learned[offset : offset + len(rows)], totals[name]))
+        offset += len(rows)
+    x, y = matrix(calibration)
+    w = fit(x, y)
+    print("weights:", {name: round(float(v), 2) for name, v in zip((*FEATURES, "intercept"), w, strict=True)})
+    for name in sets:
+        if "held-out" in name:
+            rows = recorded[name]
+            xs = np.hstack([matrix(rows)[0], np.ones((len(rows), 1))])
+            print(report(f"{name}, hand-set", rows, np.array([r.hand for r in rows]), totals[name]))
+            print(report(f"{name}, learned", rows, xs @ w, totals[name]))
+
+
+if __name__ == "__main__":
+    main()
