@@ -24,6 +24,8 @@ import tantivy
 from .analyse import ANALYSIS_DATA, Analyzer
 from .ingest.scan import scan_corpus
 from .integrity import (
+    CHECKED_FILE,
+    CheckedFiles,
     DiskFull,
     IndexDamaged,
     disk_full,
@@ -158,16 +160,22 @@ class CorpusIndex:
         tantivy_dir.mkdir(exist_ok=True)
         self.index = tantivy.Index(self.schema, path=str(tantivy_dir), reuse=True)
         self.manifest = existing or Manifest(manifest_path)
-        self.manifest.set_meta("signature", signature)
-        self.manifest.commit()
+        if self.manifest.get_meta("signature") != signature:  # unchanged, the file is not written
+            self.manifest.set_meta("signature", signature)
+            self.manifest.commit()
         self._writer: tantivy.IndexWriter | None = None
 
     def damage(self) -> str | None:
         """Why the files of this index cannot be trusted (retrieval.integrity), or None when they are whole.
 
-        Reads every segment file once (its CRC-32) and runs SQLite's quick check on the manifest."""
+        Reads every segment file once (its CRC-32) and runs SQLite's quick check on the manifest;
+        files found whole before and unchanged since are not read again."""
         tantivy_dir, manifest_path = self.index_dir / "tantivy", self.index_dir / "manifest.sqlite"
-        problem = (manifest_problem(manifest_path) if manifest_path.exists() else None) or tantivy_problem(tantivy_dir)
+        checked = CheckedFiles(self.index_dir / CHECKED_FILE)
+        problem = (manifest_problem(manifest_path, checked) if manifest_path.exists() else None) or tantivy_problem(
+            tantivy_dir, checked
+        )
+        checked.save()
         if problem:
             return problem
         documents = tantivy_documents(tantivy_dir)
@@ -271,8 +279,7 @@ class CorpusIndex:
         for prepared in results:
             pending += self._apply(writer, prepared, doc_known=prepared.doc in known, report=report, requeue=requeue)
             if pending >= checkpoint_passages:
-                self._commit(writer)
-                writer = self._new_writer()
+                self._commit(writer, final=False)
                 pending = 0
         done = {task.doc for task in tasks}
         for doc in sorted(requeue - done):  # copies of an article that changed or went away
@@ -286,15 +293,18 @@ class CorpusIndex:
         self.rebuilt = False
         return report
 
-    def _commit(self, writer: tantivy.IndexWriter) -> None:
+    def _commit(self, writer: tantivy.IndexWriter, final: bool = True) -> None:
         """Make what the writer holds durable and searchable: tantivy first, then the manifest.
 
         A crash between the two leaves passages the manifest does not know; the next refresh
         sees their files as new and replaces those passages (`_apply` deletes before it adds).
+        A checkpoint (`final=False`) keeps the writer: segment merges go on in the background
+        while the build continues; only the end of a refresh waits for them.
         """
         writer.commit()
-        writer.wait_merging_threads()
-        self._writer = None
+        if final:
+            writer.wait_merging_threads()
+            self._writer = None
         self.manifest.commit()
         self.index.reload()
 

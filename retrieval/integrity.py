@@ -5,12 +5,17 @@ a segment file that was truncated, overwritten or garbled is found by reading it
 1.6 GB/s: under a second for the index of a million passages). The manifest is checked by
 SQLite's own `PRAGMA quick_check`. A refresh that fails is classified here too: a full disk
 is said to be one, and damage found by these checks makes the index be rebuilt.
+
+A file found whole is remembered (`CheckedFiles`: its size and ctime, which every write and
+even a restored mtime change) so that it is not read again while it stays as it was: opening an
+index costs one stat per file, not a read of the whole index, for every one-question process.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 import sqlite3
 import struct
@@ -22,6 +27,59 @@ FOOTER_MAGIC = 1337  # tantivy's footer marker, the last 4 bytes of every segmen
 CHUNK_BYTES = 1 << 24
 LOW_DISK_BYTES = 64 << 20  # a refresh that failed with less than this free ran out of disk
 DISK_FULL_WORDS = ("no space left", "disk is full", "os error 28", "quota exceeded", "file too large")
+
+
+CHECKED_FILE = "checked.json"  # beside the index: files found whole, by size and ctime
+
+
+class CheckedFiles:
+    """Files already found whole, so that a file that has not changed since is not read again."""
+
+    def __init__(self, record: Path) -> None:
+        self.record = record
+        try:
+            self._known: dict[str, list[int]] = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._known = {}
+        if not isinstance(self._known, dict):
+            self._known = {}
+        self._changed = False
+
+    @staticmethod
+    def _identity(path: Path) -> list[int] | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return [stat.st_size, stat.st_ctime_ns, stat.st_ino]
+
+    def unchanged(self, path: Path) -> bool:
+        """Was `path` found whole, and has it not changed since?"""
+        identity = self._identity(path)
+        return identity is not None and self._known.get(os.path.abspath(path)) == identity
+
+    def mark(self, path: Path) -> None:
+        """Remember `path` as found whole."""
+        identity = self._identity(path)
+        if identity is not None and self._known.get(os.path.abspath(path)) != identity:
+            self._known[os.path.abspath(path)] = identity
+            self._changed = True
+
+    def save(self) -> None:
+        """Write the record, forgetting files that are gone (merged segments); best effort: a
+        read-only index is checked again next time."""
+        gone = [name for name in self._known if not os.path.exists(name)]
+        for name in gone:
+            del self._known[name]
+        if not (self._changed or gone):
+            return
+        temporary = self.record.with_name(f"{self.record.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_text(json.dumps(self._known), encoding="utf-8")
+            os.replace(temporary, self.record)
+        except OSError:
+            return
+        self._changed = False
 
 
 class IndexDamaged(Exception):
@@ -58,8 +116,9 @@ def segment_file_problem(path: Path) -> str | None:
     return None if crc == expected else f"{path.name} is corrupt (checksum mismatch)"
 
 
-def tantivy_problem(folder: Path) -> str | None:
-    """Why the tantivy index in `folder` cannot be trusted, or None (also when there is none yet)."""
+def tantivy_problem(folder: Path, checked: CheckedFiles | None = None) -> str | None:
+    """Why the tantivy index in `folder` cannot be trusted, or None (also when there is none yet).
+    Files that `checked` knows unchanged are not read again."""
     meta_path = folder / "meta.json"
     if not meta_path.exists():
         return None
@@ -74,9 +133,14 @@ def tantivy_problem(folder: Path) -> str | None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return "tantivy/meta.json is unreadable"
     for name in expected:
-        problem = segment_file_problem(folder / name) if (folder / name).exists() else f"{name} is missing"
+        path = folder / name
+        if checked is not None and checked.unchanged(path):
+            continue
+        problem = segment_file_problem(path) if path.exists() else f"{name} is missing"
         if problem:
             return f"tantivy segment {problem}"
+        if checked is not None:
+            checked.mark(path)
     import tantivy
 
     try:  # a missing segment file is found when the index is opened
@@ -95,8 +159,10 @@ def tantivy_documents(folder: Path) -> int:
         return 0
 
 
-def manifest_problem(path: Path) -> str | None:
-    """Why the SQLite manifest cannot be trusted, or None."""
+def manifest_problem(path: Path, checked: CheckedFiles | None = None) -> str | None:
+    """Why the SQLite manifest cannot be trusted, or None. Not read again while `checked` knows it unchanged."""
+    if checked is not None and checked.unchanged(path):
+        return None
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -110,6 +176,8 @@ def manifest_problem(path: Path) -> str | None:
         return f"manifest.sqlite is corrupt ({' '.join(result.replace('*', ' ').split())[:160]})"
     if tables and not {"meta", "files", "passages"} <= tables:
         return "manifest.sqlite lacks its tables"
+    if checked is not None:
+        checked.mark(path)
     return None
 
 

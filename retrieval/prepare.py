@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path
 
 from .analyse import Analyzer, normalise
 from .chunk import chunk_article
@@ -27,6 +26,7 @@ from .model import SkippedFile
 
 PARALLEL_MIN_FILES = 64  # fewer files are prepared in the calling process: no pool to start
 TASKS_PER_BATCH = 8  # files handed to a worker at a time
+FILES_IN_FLIGHT = 512  # per worker: enough that workers go on while the parent commits (~20 MB)
 
 
 def passage_hash(text: str) -> str:
@@ -72,13 +72,18 @@ class PreparedFile:
 @dataclass(frozen=True)
 class FileTask:
     doc: str
-    path: Path
+    path: str
     known_sha1: str = ""  # the manifest's fingerprint, to skip files that were only touched
 
 
-def _stat(path: Path) -> tuple[int, int]:
-    stat = path.stat()
+def _stat(path: str) -> tuple[int, int]:
+    stat = os.stat(path)
     return stat.st_size, stat.st_mtime_ns
+
+
+def read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 _analyzer: Analyzer | None = None
@@ -100,7 +105,7 @@ def prepare_file(task: FileTask, settle_seconds: float = 0.0) -> PreparedFile:
     if settle_seconds and time.time_ns() - before[1] < settle_seconds * 1e9:
         return PreparedFile(task.doc, before, unsettled=True)
     try:
-        raw = task.path.read_bytes()
+        raw = read_file(task.path)
         after = _stat(task.path)
     except OSError as error:
         return PreparedFile(task.doc, before, skipped=f"unreadable: {error.strerror or error}")
@@ -192,7 +197,8 @@ def prepare_files(tasks: Iterable[FileTask], settle_seconds: float = 0.0,
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(workers, context, initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
         # A bounded window of batches in flight: memory stays flat however large the corpus.
-        window = deque(pool.submit(_prepare_batch, batch, settle_seconds) for batch in islice(batches, 4 * workers))
+        ahead = max(2, FILES_IN_FLIGHT // TASKS_PER_BATCH) * workers
+        window = deque(pool.submit(_prepare_batch, batch, settle_seconds) for batch in islice(batches, ahead))
         try:
             while window:
                 done = window.popleft().result()

@@ -32,6 +32,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .integrity import CHECKED_FILE, CheckedFiles
+
 DIMENSIONS = 384
 RECORD_BYTES = 8 + 2 * DIMENSIONS  # key, float16 vector
 CONNECTIVITY = 12  # HNSW links per node: 12 keeps 1M passages near 900 MB with float16 vectors
@@ -311,15 +313,21 @@ def _write_sums(main_path: Path, sums: list[tuple[int, int]]) -> None:
 
 def _main_problem(path: Path) -> str | None:
     """Why the HNSW file is not as written (its size and CRC-32 against the sums), or None; a file
-    written before sums were kept cannot be checked and is taken as it is."""
+    written before sums were kept cannot be checked and is taken as it is. A file found whole
+    before and unchanged since (retrieval.integrity.CheckedFiles) is not read again."""
     sums = _read_sums(path)
     if not sums:
+        return None
+    checked = CheckedFiles(path.with_name(CHECKED_FILE))
+    if checked.unchanged(path):
         return None
     try:
         actual = _checksum(path)
     except OSError as error:
         return str(error)
     if actual in sums:
+        checked.mark(path)
+        checked.save()
         return None
     return "truncated or overwritten" if actual[0] not in {size for size, _ in sums} else "checksum mismatch"
 
