@@ -32,7 +32,24 @@ _PLACE_NAMES = (
     "芬兰 丹麦 波兰 新西兰 巴基斯坦 阿富汗 欧盟"
 )
 _PLACES = tuple(_PLACE_NAMES.split())
-_PLACE_ALIASES = {"上海": ("沪",), "美国": ("美方", "美媒", "美军"), "俄罗斯": ("俄方", "俄军", "俄")}
+_PLACE_ALIASES = {  # the short forms news uses (never a single character that is common elsewhere)
+    "北京": ("首都", "京津冀", "京城", "进京"),
+    "上海": ("沪", "申城"),
+    "天津": ("京津冀",),
+    "河北": ("京津冀",),
+    "广东": ("粤",),
+    "香港": ("港府", "港股", "港澳", "港元", "港币", "粤港"),
+    "澳门": ("港澳", "澳区"),
+    "台湾": ("台海", "两岸"),
+    "美国": ("美方", "美媒", "美军", "中美", "美股", "访美", "赴美", "美联储"),
+    "日本": ("日方", "日媒", "中日", "日企", "日元", "访日", "赴日"),
+    "俄罗斯": ("俄方", "俄媒", "俄军", "中俄", "俄乌", "俄"),
+    "英国": ("英方", "英媒", "中英", "英镑"),
+    "韩国": ("韩方", "韩媒", "中韩", "韩元"),
+    "德国": ("德方", "中德"),
+    "法国": ("法方", "中法"),
+    "乌克兰": ("乌方", "俄乌", "乌军"),
+}
 
 _CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "首": 1}
 _NUMBER = r"\d{1,3}|[一二两三四五六七八九十]{1,3}"
@@ -41,6 +58,9 @@ _ORDINAL = re.compile(rf"(?:第\s*({_NUMBER})|(首))\s*([{_COUNTERS}])")
 _QUARTER = re.compile(r"(?:第?\s*([一二三四1-4])\s*季度)|q([1-4])(?![0-9])")
 _HALF = re.compile(r"([上下])半年")
 _MONTH = re.compile(r"(?<![\d.])(\d{1,2})\s*月|(?<![一二三四五六七八九十])(十[一二]?|[一二三四五六七八九])\s*月")
+_SPAN_OF_MONTHS = re.compile(r"(?<![\d.])(\d{1,2})\s*[-—–~至到]\s*(\d{1,2})\s*月")
+# 1-9月 is 前三季度, which reads as 3 like 三季度.
+_QUARTER_MONTHS = {(1, 3): {1}, (4, 6): {2}, (7, 9): {3}, (10, 12): {4}, (1, 6): {5}, (7, 12): {6}, (1, 9): {3}}
 _MONTH_RANGE = re.compile(r"(?<![\d.])(\d{1,2})\s*[-—–~至到]\s*\d{1,2}\s*月")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
@@ -72,8 +92,11 @@ def _ordinals(text: str) -> set[tuple[str, int]]:
 
 
 def _quarters(text: str) -> set[int]:
+    """The quarters a text names, 5 and 6 for the halves; as months too (1-3月 is the first quarter)."""
     quarters = {_number(m[1]) if m[1] else int(m[2]) for m in _QUARTER.finditer(text)}
-    quarters |= {5 if m[1] == "上" else 6 for m in _HALF.finditer(text)}  # the halves, as two more "quarters"
+    quarters |= {5 if m[1] == "上" else 6 for m in _HALF.finditer(text)}
+    for match in _SPAN_OF_MONTHS.finditer(text):
+        quarters |= _QUARTER_MONTHS.get((int(match[1]), int(match[2])), set())
     return quarters
 
 
