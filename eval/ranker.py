@@ -3,7 +3,8 @@
 `python -m eval.ranker` records, for every question of the news calibration set and the archive-2
 calibration half (and, with --held-out, the held-out halves), each reranked candidate's features
 and whether it holds the answer; it then fits a logistic regression (numpy, Newton's method) with
-cross-validation grouped by question on the calibration questions, and reports top-1 and top-3
+cross-validation grouped by question on the calibration questions, pointwise and listwise (a softmax
+over each question's candidates), and reports top-1 and top-3
 among the candidates that pass the no-answer rule: the hand-set score (BM25 / best + coverage +
 20 × cosine) against the learned one, on the folds and on the held-out halves (measured once).
 CMRC is left out: its 256 paragraphs would be embedded at every run.
@@ -121,6 +122,48 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 25) -> np.nd
     return w
 
 
+def fit_listwise(rows: list[Row], l2: float = 0.1, steps: int = 300, rate: float = 0.5) -> tuple[np.ndarray, ...]:
+    """Weights of a softmax over each question's passing candidates (the answer's share of it
+    maximised), on standardised features plus the hand-set score; returns weights, mean, scale."""
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.passes:
+            groups.setdefault(row.question, []).append(row)
+    data = [(_listwise_x(g), np.array([float(r.label) for r in g])) for g in groups.values() if any(r.label for r in g)]
+    every = np.concatenate([x for x, _ in data])
+    mean, scale = every.mean(0), every.std(0) + 1e-9
+    data = [((x - mean) / scale, y) for x, y in data]
+    w = np.zeros(every.shape[1])
+    for _ in range(steps):
+        gradient = l2 * w
+        for x, y in data:
+            s = x @ w
+            p = np.exp(s - s.max())
+            gradient += x.T @ (p / p.sum() - y / y.sum())
+        w -= rate * gradient / len(data)
+    return w, mean, scale
+
+
+def _listwise_x(rows: list[Row]) -> np.ndarray:
+    return np.array([[*r.features, r.hand] for r in rows])
+
+
+def listwise_scores(rows: list[Row], model: tuple[np.ndarray, ...]) -> np.ndarray:
+    w, mean, scale = model
+    return ((_listwise_x(rows) - mean) / scale) @ w if rows else np.zeros(0)
+
+
+def cross_validate_listwise(rows: list[Row], folds: int = 5) -> np.ndarray:
+    questions = sorted({r.question for r in rows})
+    fold_of = {q: i % folds for i, q in enumerate(questions)}
+    scores = np.zeros(len(rows))
+    for fold in range(folds):
+        model = fit_listwise([r for r in rows if fold_of[r.question] != fold])
+        test = [i for i, r in enumerate(rows) if fold_of[r.question] == fold]
+        scores[test] = listwise_scores([rows[i] for i in test], model)
+    return scores
+
+
 def _ranks(rows: list[Row], scores: np.ndarray) -> dict[str, int | None]:
     """Per question, the rank of the first answering candidate among those that pass the rule."""
     by_question: dict[str, list[tuple[float, bool]]] = {}
@@ -185,21 +228,25 @@ def main(argv: list[str] | None = None) -> None:
     totals = {name: sum(q.answerable for q in sets[name][0]) for name in sets}
     calibration = recorded["news"] + recorded["archive2 calibration"]
     learned = cross_validate(calibration)
+    listwise = cross_validate_listwise(calibration)
     offset = 0
     for name in ("news", "archive2 calibration"):
-        rows = recorded[name]
+        rows, part = recorded[name], slice(offset, offset + len(recorded[name]))
         print(report(f"{name}, hand-set", rows, np.array([r.hand for r in rows]), totals[name]))
-        print(report(f"{name}, learned (5-fold)", rows, learned[offset : offset + len(rows)], totals[name]))
+        print(report(f"{name}, pointwise (5-fold)", rows, learned[part], totals[name]))
+        print(report(f"{name}, listwise (5-fold)", rows, listwise[part], totals[name]))
         offset += len(rows)
     x, y = matrix(calibration)
     w = fit(x, y)
-    print("weights:", {name: round(float(v), 2) for name, v in zip((*FEATURES, "intercept"), w, strict=True)})
+    model = fit_listwise(calibration)
+    print("listwise weights:", {n: round(float(v), 2) for n, v in zip((*FEATURES, "hand"), model[0], strict=True)})
     for name in sets:
         if "held-out" in name:
             rows = recorded[name]
             xs = np.hstack([matrix(rows)[0], np.ones((len(rows), 1))])
             print(report(f"{name}, hand-set", rows, np.array([r.hand for r in rows]), totals[name]))
-            print(report(f"{name}, learned", rows, xs @ w, totals[name]))
+            print(report(f"{name}, pointwise", rows, xs @ w, totals[name]))
+            print(report(f"{name}, listwise", rows, listwise_scores(rows, model), totals[name]))
 
 
 if __name__ == "__main__":

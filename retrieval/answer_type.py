@@ -85,11 +85,11 @@ def can_hold(text: str, expected: Expected) -> bool:
 
 # What an amount is measured in, when the question says: a price needs a currency, a rate a
 # percentage, "多少毫安时" the unit itself (or its usual short form).
-_ASKS_RATE = re.compile(r"(?<![速功频辨帧码汇病效])率|[增涨跌降]幅|占比|比例|比重|百分|份额")  # not 速率, 功率, 分辨率
+_ASKS_RATE = re.compile(r"(?<![速功频辨帧码汇病效视])率|[增涨跌降]幅|占比|比例|比重|百分|份额")  # not 速率, 收视率
 _ASKS_PRICE = re.compile(r"多少钱|售价|价格|价钱|定价|卖多少|报价|票价|起拍价|起售价|单价|多少[万亿]?元|多少块")
 _CHANGES = re.compile(r"[涨跌降升增]")
 _CURRENCY = r"元|块钱|美元|欧元|英镑|日元|韩元|港元|港币|卢布|人民币|美金|[$¥€£]|免费"
-_PERCENT = r"%|‰|百分|千分|分之|[\d一二三四五六七八九十几]\s*成|倍|[一过大近逾多]半|半数"
+_PERCENT = r"%|‰|百分|千分|分之|[\d一二三四五六七八九十几]\s*成|倍|[一过大近逾多]半|半数|\d\s*[:比]\s*\d"  # 1:7
 _UNITS = {  # a unit a question may name after 多少, and how a passage may write it
     "毫安时": r"毫安|mah",
     "mah": r"毫安|mah",

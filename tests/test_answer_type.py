@@ -55,6 +55,7 @@ def test_a_price_needs_a_currency_a_rate_a_percentage_a_unit_itself() -> None:
     assert not holds_measure(normalise("贷款利率有所提高"), normalise("特斯拉零首付购车方案的年利率是多少？"))
     assert holds_measure(normalise("年利率为3.99%"), normalise("特斯拉零首付购车方案的年利率是多少？"))
     assert holds_measure(normalise("以 748Mbps 的下行速率"), normalise("下行速率是多少？"))  # 速率 is no percentage
+    assert holds_measure(normalise("目前学校男女生比例约为1：7"), normalise("目前学校男女生比例是多少？"))
     assert not holds_measure(normalise("支持120W有线秒充"), normalise("小米MIX 4的电池容量是多少毫安时？"))
     assert holds_measure(normalise("内置4500mAh电池"), normalise("小米MIX 4的电池容量是多少毫安时？"))
     assert holds_measure(normalise("房价上涨6.7%"), normalise("深圳二手房价格同比涨了多少？"))  # a change, not a price
