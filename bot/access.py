@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 
 
@@ -17,20 +17,20 @@ class RateLimiter:
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self.clock = clock
-        self._times: dict[int, deque[float]] = {}
+        self._times: OrderedDict[int, deque[float]] = OrderedDict()  # least recently active first
         self._warned: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._times)
 
     def _forget_quiet(self, now: float) -> None:
-        """Drop users with no request in the window (oldest first), then, in a flood of new users,
-        the longest-known ones: the table never holds more than MAX_USERS."""
-        for user_id in [user for user, times in self._times.items() if not times or now - times[-1] >= self.WINDOW]:
-            del self._times[user_id]
-            self._warned.discard(user_id)
-        while len(self._times) >= self.MAX_USERS:
-            user_id = next(iter(self._times))
+        """Drop users with no request in the window, then, in a flood of new users, the least
+        recently active: the table never holds more than MAX_USERS. The table is kept in order of
+        last activity, so this looks only at the users it drops."""
+        while self._times:
+            user_id, times = next(iter(self._times.items()))
+            if times and now - times[-1] < self.WINDOW and len(self._times) < self.MAX_USERS:
+                break
             del self._times[user_id]
             self._warned.discard(user_id)
 
@@ -40,6 +40,7 @@ class RateLimiter:
         if user_id not in self._times and len(self._times) >= self.MAX_USERS:
             self._forget_quiet(now)
         times = self._times.setdefault(user_id, deque())
+        self._times.move_to_end(user_id)
         while times and now - times[0] >= self.WINDOW:
             times.popleft()
         if len(times) < self.per_minute:
