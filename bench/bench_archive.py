@@ -371,11 +371,12 @@ def step_resume(bench: Bench, index: Path, kill_after: float, expected: int | No
     }
 
 
-def step_one_shots(bench: Bench, index: Path) -> Result:
+def step_one_shots(bench: Bench, index: Path, tag: str = "") -> Result:
     """Five one-question `newsqa search` processes, each on its own question."""
     runs, hits = [], []
     for number, question in enumerate(bench.questions[-1 - ONE_SHOTS : -1]):
-        run = run_child(search_command(bench.newsqa, bench.archive, index, question), bench.logs / f"one-shot-{number}")
+        log = bench.logs / f"{tag}one-shot-{number}"
+        run = run_child(search_command(bench.newsqa, bench.archive, index, question), log)
         if not run.ok:
             report_failure("newsqa search (one question)", run)
             continue
@@ -394,6 +395,22 @@ def step_one_shots(bench: Bench, index: Path) -> Result:
     if seconds:
         print(f"  one question per process: median {result['median_s']:.2f} s, max {result['max_s']:.2f} s", flush=True)
     return result
+
+
+def step_embedded(bench: Bench, index: Path) -> Result:
+    """The question path once every passage has a stored vector (search by meaning over the whole
+    archive, no passage embedded at question time): vectors filled, then one-shots and the stream."""
+    fill = run_child([sys.executable, "-m", "bench.fill_vectors", str(index)], bench.logs / "fill-vectors")
+    if not fill.ok:
+        report_failure("bench.fill_vectors", fill)
+        return {"fill": fill.brief()}
+    print(f"  {fill.stdout.strip()}", flush=True)
+    return {
+        "fill": fill.brief(),
+        "vectors_mb": dir_size_mb(index / "vectors"),
+        "one_shots": step_one_shots(bench, index, "embedded-"),
+        "stream": step_stream(bench, index, "embedded-"),
+    }
 
 
 def _ask(proc: subprocess.Popen, reader: LineReader, question: str) -> tuple[float, int | None, list[str]]:
@@ -430,9 +447,9 @@ def _ask_all(proc: subprocess.Popen, warmup: str, questions: list[str]) -> Resul
     return out
 
 
-def step_stream(bench: Bench, index: Path) -> Result:
+def step_stream(bench: Bench, index: Path, tag: str = "") -> Result:
     """`--queries` questions through one `newsqa search` process, one line at a time."""
-    err_path, rss_path = bench.logs / "stream.err", bench.logs / "stream.rss"
+    err_path, rss_path = bench.logs / f"{tag}stream.err", bench.logs / f"{tag}stream.rss"
     rss_path.unlink(missing_ok=True)
     command = measured(search_command(bench.newsqa, bench.archive, index), rss_path)
     with err_path.open("wb") as err:
@@ -453,7 +470,7 @@ def step_stream(bench: Bench, index: Path) -> Result:
         proc.stdin.close()  # type: ignore[union-attr]
         code, rss, _ = reap(proc, time.perf_counter(), None, QUERY_TIMEOUT)  # the time it takes to exit
         tree = sampler.stop()
-    (bench.logs / "stream.out").write_text("".join(line + "\n" for line in asked["stdout"]), encoding="utf-8")
+    (bench.logs / f"{tag}stream.out").write_text("".join(line + "\n" for line in asked["stdout"]), encoding="utf-8")
     times, first_s = asked["times_ms"], asked["first_s"]
     result = {**_stream_result(asked, code, read_rss_mb(rss_path, rss), time.perf_counter() - start), **tree}
     if asked["problem"] or code != 0:
@@ -603,6 +620,29 @@ def table_rows(results: Result) -> list[Row]:
         _compare("  first answer after start s", stream.get("first_answer_s"), one_question_script, 2),
         ("  no-answer replies", f"{stream.get('no_answer', 'n/a')} / {stream.get('questions', 0)}", "never", ""),
         *_memory_rows("questions process", stream, base_pss, base.get("peak_rss_mb")),
+        *_embedded_rows(results.get("embedded") or {}, base, one_question_script),
+    ]
+
+
+def _embedded_rows(embedded: Result, base: Result, one_question_script: float | None) -> list[Row]:
+    if not embedded.get("stream"):
+        return []
+    one, stream = embedded["one_shots"], embedded["stream"]
+    return [
+        ("every passage with a vector (synthetic): vector store MB", _num(embedded.get("vectors_mb")), "", ""),
+        (
+            "  one question, new process s (median / max)",
+            f"{_num(one.get('median_s'), 2)} / {_num(one.get('max_s'), 2)}",
+            _num(one_question_script, 2),
+            _ratio(one.get("median_s"), one_question_script),
+        ),
+        _compare(
+            f"  questions in one process p50 ms (n={stream.get('questions', 0)})",
+            stream.get("p50_ms"),
+            base.get("query_p50_ms"),
+        ),
+        _compare("  p99 ms", stream.get("p99_ms"), base.get("query_p99_ms")),
+        *_memory_rows("  questions process", stream, None, None),
     ]
 
 
@@ -699,6 +739,9 @@ def run(args: argparse.Namespace) -> Result:
     results["one_shots"] = step_one_shots(bench, index)
     print("questions through one process:", flush=True)
     results["stream"] = step_stream(bench, index)
+    if not args.skip_embedded:
+        print("every passage with a stored vector (synthetic: bench.fill_vectors):", flush=True)
+        results["embedded"] = step_embedded(bench, index)
     build_s = results["build"]["seconds"] if results["build"]["returncode"] == 0 else 25.0
     kill_after = args.kill_after if args.kill_after is not None else 0.4 * build_s
     print(f"resume check (kill after {kill_after:.1f} s):", flush=True)
@@ -719,6 +762,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="default: bench/out/archive-<posts>")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-embedded", action="store_true", help="skip the questions on a fully embedded index")
     parser.add_argument("--kill-after", type=float, help="seconds (default: 40%% of the full build's time)")
     parser.add_argument("--newsqa", type=Path, default=NEWSQA, help="the newsqa executable (default: .venv's)")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Ingestion: corpus files to Articles (decode, front matter, HTML or plain text, dates).
 
-The parsers (beautifulsoup4, PyYAML) load on first use: a process that only answers
+The parsers (lxml, PyYAML) load on first use: a process that only answers
 questions from an existing index never imports them.
 """
 
