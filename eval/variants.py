@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from retrieval.analyse import Analyzer, normalise
 from retrieval.query import Query
-from retrieval.search import Hit, Searcher, SearchSettings, _diversify
+from retrieval.search import Hit, Searcher, SearchSettings, _Picker
 
 from . import cmrc, news
 from .memindex import MemoryIndex, stored_passages
@@ -65,7 +65,11 @@ class GatedSearcher(Searcher):
         if self.gate == "top" and (not every or every[0].coverage < threshold):
             return []
         kept = [hit for hit in every if hit.coverage >= threshold]
-        return _diversify(kept, k, per_article or self.settings.per_article)
+        picker = _Picker(k, per_article or self.settings.per_article)
+        for hit in kept:
+            if picker.has_room(hit.doc) and picker.offer(hit):
+                break
+        return picker.chosen
 
 
 @dataclass(frozen=True)
