@@ -3,10 +3,13 @@
 Run from the repository root (not part of the test suite):
 
     python -m bench.load_bot [--users 50] [--corpus corpus] [--timeout 60]
+    python -m bench.load_bot --corpus bench/out/archive-15000/archive --index bench/out/archive-15000/index
 
 It starts tests/telegram_emulator.py on loopback and the real Application (bot.app) on a
-temporary index of the corpus, lets every user send one question at the same moment, and
-reports how many replies arrived, reply-time percentiles and errors. The Application runs
+temporary index of the corpus (or on `--index`, an existing one: the archive bench's, say, whose
+questions then come from the archive's generator), lets every user send one question at the same
+moment, and reports how many replies arrived, reply-time percentiles, errors and the process's
+peak memory (bot and emulator together). The Application runs
 as in production, AIORateLimiter included (30 requests/s overall), so the figures include
 Telegram's flood limits; `--no-flood-limit` shows the bot's own speed without them.
 """
@@ -18,12 +21,14 @@ import asyncio
 import json
 import logging
 import math
+import resource
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.archive import load_questions
 from bot.app import running
 from bot.settings import REPOSITORY, Settings
 from retrieval.engine import Engine
@@ -74,10 +79,15 @@ async def one_user(tg: TelegramEmulator, user_id: int, question: str, timeout: f
 async def run(args: argparse.Namespace) -> dict[str, object]:
     errors = ErrorCounter()
     logging.getLogger().addHandler(errors)
+    questions = (load_questions(args.corpus, args.users) if args.index else []) or QUESTIONS
     with tempfile.TemporaryDirectory(prefix="newsqa-load-") as scratch:
-        corpus = Path(scratch) / "corpus"
-        shutil.copytree(args.corpus, corpus, ignore=shutil.ignore_patterns(".*"))
-        engine = Engine(corpus, Path(scratch) / "index")
+        if args.index:
+            engine = Engine(args.corpus, args.index)
+        else:
+            corpus = Path(scratch) / "corpus"
+            shutil.copytree(args.corpus, corpus, ignore=shutil.ignore_patterns(".*"))
+            engine = Engine(corpus, Path(scratch) / "index")
+        rss_before_users = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if args.embed:  # as after `newsqa index --embed`: no passage is embedded while users wait
             for _ in engine.embed_passages():
                 pass
@@ -92,7 +102,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 started = time.perf_counter()
                 users = range(1_000_001, 1_000_001 + args.users)
                 times = await asyncio.gather(
-                    *(one_user(tg, user, QUESTIONS[n % len(QUESTIONS)], args.timeout) for n, user in enumerate(users))
+                    *(one_user(tg, user, questions[n % len(questions)], args.timeout) for n, user in enumerate(users))
                 )
                 wall = time.perf_counter() - started
             failed = tg.failed_calls()
@@ -111,6 +121,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "missing_replies": args.users - len(received),
         "flood_limit": not args.no_flood_limit,
         "max_concurrent_searches": args.concurrency,
+        "passages": engine.stats().passages,
+        "embedded": engine.stats().embedded,
+        "peak_rss_mb_before_users": round(rss_before_users),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 
@@ -118,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--corpus", type=Path, default=REPOSITORY / "corpus")
+    parser.add_argument("--index", type=Path, help="an existing index of --corpus, used in place (not copied)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each reply")
     parser.add_argument("--concurrency", type=int, default=4, help="NEWSQA_MAX_CONCURRENT_SEARCHES")
     parser.add_argument("--no-flood-limit", action="store_true", help="build the bot without AIORateLimiter")
@@ -134,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {report['p99_s']} s, max {report['max_s']} s; all answered in {report['wall_s']} s; "
             f"errors {report['errors']} (error log lines {report['error_log_lines']}, "
             f"rejected API calls {report['rejected_api_calls']}, missing replies {report['missing_replies']}); "
-            f"flood limit {'on' if report['flood_limit'] else 'off'}; passages embedded beforehand: {args.embed}"
+            f"flood limit {'on' if report['flood_limit'] else 'off'}; passages embedded beforehand: {args.embed}; "
+            f"{report['embedded']} of {report['passages']} passages with a stored vector; peak RSS "
+            f"{report['peak_rss_mb']} MB ({report['peak_rss_mb_before_users']} MB before the users came)"
         )
     return 0 if report["errors"] == 0 else 1
 
