@@ -53,7 +53,7 @@ def percentile(values: list[float], share: float) -> float:
     return float(np.percentile(np.array(values), share * 100))
 
 
-def run(passages: int, queries: int, count: int = 20) -> dict[str, float]:
+def run(passages: int, queries: int, count: int = 20, expansions: tuple[int, ...] = ()) -> dict[str, float]:
     vectors = synthetic(passages, 7)
     keys = np.arange(1, passages + 1, dtype=np.uint64) * 2654435761 % (1 << 62)
     asked = synthetic(queries, 8)
@@ -88,6 +88,17 @@ def run(passages: int, queries: int, count: int = 20) -> dict[str, float]:
             np.argpartition(-(vectors @ query), count)[:count]
             exact_times.append((time.perf_counter() - started) * 1000)
         figures["exact_p50_ms"], figures["exact_p99_ms"] = percentile(exact_times, 0.5), percentile(exact_times, 0.99)
+        exact_sets = [set(np.argpartition(-(vectors @ query), count)[:count].tolist()) for query in asked[:200]]
+        for expansion in expansions:  # the same graph searched with other expansions (recall against latency)
+            opened._main.expansion_search = expansion
+            times, recalls = [], []
+            for query, exact in zip(asked[:200], exact_sets, strict=False):
+                started = time.perf_counter()
+                found = opened.nearest(query, count)
+                times.append((time.perf_counter() - started) * 1000)
+                recalls.append(len({int(key) for key, _ in found} & {int(keys[i]) for i in exact}) / count)
+            recall, p50, p99 = float(np.mean(recalls)), percentile(times, 0.5), percentile(times, 0.99)
+            figures[f"expansion_{expansion}"] = [recall, p50, p99]
         figures["float32_in_memory_mb"] = vectors.nbytes / 1e6
         figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     finally:
@@ -99,8 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--expansions", default="", help="also search with these HNSW expansions, e.g. 64,128,256,512")
     args = parser.parse_args(argv)
-    f = run(args.passages, args.queries)
+    expansions = tuple(int(value) for value in args.expansions.split(",") if value)
+    f = run(args.passages, args.queries, expansions=expansions)
     rows = [
         ("passages", f"{f['passages']:,.0f}", ""),
         ("store: journal appends, s", f"{f['journal_append_s']:.1f}", ""),
@@ -111,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
          f"{f['exact_p50_ms']:.1f} / {f['exact_p99_ms']:.1f} (numpy exact)"),
         ("recall@20 against exact search", f"{f['recall_at_20']:.3f}", "1.000"),
         ("peak RSS, MB", f"{f['peak_rss_mb']:.0f}", ""),
+        *((f"  expansion {e}: recall@20, p50 / p99 ms", "{:.3f}, {:.2f} / {:.2f}".format(*f[f"expansion_{e}"]), "")
+          for e in expansions),
     ]  # fmt: skip
     print(f"{'metric':40} | {'newsqa (usearch f16 HNSW)':28} | numpy exact search (baseline)")
     print("-" * 41 + "+" + "-" * 30 + "+" + "-" * 32)
