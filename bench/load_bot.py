@@ -31,7 +31,7 @@ from pathlib import Path
 from bench.archive import load_questions
 from bot.app import running
 from bot.settings import REPOSITORY, Settings
-from retrieval.engine import Engine
+from retrieval.engine import SEED_VECTORS, Engine
 from tests.telegram_emulator import TelegramEmulator
 
 TOKEN = "123456789:AAEloadTESTloadTESTloadTEST12345"
@@ -85,7 +85,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             engine = Engine(args.corpus, args.index)
         else:
             corpus = Path(scratch) / "corpus"
-            shutil.copytree(args.corpus, corpus, ignore=shutil.ignore_patterns(".*"))
+            # Hidden files stay out, but the corpus's precomputed vectors come along, as for a user.
+            shutil.copytree(
+                args.corpus,
+                corpus,
+                ignore=lambda _, names: [n for n in names if n.startswith(".") and n != SEED_VECTORS],
+            )
             engine = Engine(corpus, Path(scratch) / "index")
         rss_before_users = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if args.embed:  # as after `newsqa index --embed`: no passage is embedded while users wait
