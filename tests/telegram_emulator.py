@@ -170,13 +170,17 @@ _BOOL_PARAMS = frozenset(
 class ApiError(Exception):
     """An error answer of the Bot API (HTTP status plus description)."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.retry_after = retry_after  # flood control (429): the seconds Telegram asks to wait
 
     def body(self) -> dict[str, Any]:
-        return {"ok": False, "error_code": self.status, "description": self.description}
+        body: dict[str, Any] = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
 
 
 def bad_request(description: str) -> ApiError:
@@ -491,13 +495,18 @@ class TelegramEmulator:
         return web.json_response(body, status=status)
 
     def fail_requests(
-        self, status: int = 500, description: str = "Internal Server Error", methods: Iterable[str] | None = None
+        self,
+        status: int = 500,
+        description: str = "Internal Server Error",
+        methods: Iterable[str] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         """Answer every call (or every call of ``methods``) with this error until ``recover()``.
 
-        ``fail_requests(401, "Unauthorized")`` is a token Telegram rejects; 500 or 502, an outage.
+        ``fail_requests(401, "Unauthorized")`` is a token Telegram rejects; 500 or 502, an outage;
+        ``fail_requests(429, "Too Many Requests: retry after 1", retry_after=1)``, flood control.
         """
-        self._fault = ApiError(status, description)
+        self._fault = ApiError(status, description, retry_after)
         self._fault_methods = frozenset(methods) if methods is not None else None
 
     def recover(self) -> None:

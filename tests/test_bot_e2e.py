@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -260,3 +261,16 @@ async def test_more_button_pages_only_for_the_chat_and_message_that_asked(bundle
         await tg.wait_until(lambda: query_id in tg.callback_answers, WAIT)
         assert tg.callback_answers[query_id].get("text") is None
         assert not tg.failed_calls(), tg.describe()
+
+
+async def test_flood_control_is_waited_out_and_no_reply_is_lost(bundled_engine: Engine) -> None:
+    tg = TelegramEmulator(token=TOKEN, bot_username=BOT_NAME)
+    async with tg, running(bot_settings(tg), bundled_engine, poll_timeout=1):
+        tg.fail_requests(429, "Too Many Requests: retry after 1", methods={"sendMessage"}, retry_after=1)
+        sent = await tg.send_private_text(USER, QUESTION)
+        await asyncio.sleep(1.5)  # every sendMessage meanwhile is told to wait
+        tg.recover()
+        replies = await tg.wait_for_bot_messages(USER, after_message_id=sent["message_id"], timeout=WAIT)
+        await asyncio.sleep(1.0)  # a second copy of the answer would come now
+        assert len(tg.bot_messages(USER)) == 1
+    assert len(replies) == 1 and "2022-" in replies[0].text
