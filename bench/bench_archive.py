@@ -604,21 +604,10 @@ def table_rows(results: Result) -> list[Row]:
         ("index on disk MB", _num(build.get("index_mb")), "in memory", ""),
         _compare("refresh, nothing changed s (script: rebuild)", noop.get("seconds"), base.get("total_s"), 2),
         *_resume_rows(resume, build),
-        (
-            "one question, new process s (median / max)",
-            f"{_num(one.get('median_s'), 2)} / {_num(one.get('max_s'), 2)}",
-            _num(one_question_script, 2),
-            _ratio(one.get("median_s"), one_question_script),
-        ),
-        *_memory_rows("one-question process", one, None, None),
-        _compare(
-            f"questions in one process p50 ms (n={stream.get('questions', 0)})",
-            stream.get("p50_ms"),
-            base.get("query_p50_ms"),
-        ),
-        _compare("  p99 ms", stream.get("p99_ms"), base.get("query_p99_ms")),
+        *_question_rows("", one, stream, base, one_question_script),
         _compare("  first answer after start s", stream.get("first_answer_s"), one_question_script, 2),
         ("  no-answer replies", f"{stream.get('no_answer', 'n/a')} / {stream.get('questions', 0)}", "never", ""),
+        *_memory_rows("one-question process", one, None, None),
         *_memory_rows("questions process", stream, base_pss, base.get("peak_rss_mb")),
         *_embedded_rows(results.get("embedded") or {}, base, one_question_script),
     ]
@@ -627,22 +616,29 @@ def table_rows(results: Result) -> list[Row]:
 def _embedded_rows(embedded: Result, base: Result, one_question_script: float | None) -> list[Row]:
     if not embedded.get("stream"):
         return []
-    one, stream = embedded["one_shots"], embedded["stream"]
     return [
         ("every passage with a vector (synthetic): vector store MB", _num(embedded.get("vectors_mb")), "", ""),
+        *_question_rows("  ", embedded["one_shots"], embedded["stream"], base, one_question_script),
+        *_memory_rows("questions process, every passage with a vector", embedded["stream"], None, None),
+    ]
+
+
+def _question_rows(indent: str, one: Result, stream: Result, base: Result,
+                   one_question_script: float | None) -> list[Row]:  # fmt: skip
+    """A one-question process (median / max), then questions through one process (p50, p99)."""
+    return [
         (
-            "  one question, new process s (median / max)",
+            f"{indent}one question, new process s (median / max)",
             f"{_num(one.get('median_s'), 2)} / {_num(one.get('max_s'), 2)}",
             _num(one_question_script, 2),
             _ratio(one.get("median_s"), one_question_script),
         ),
         _compare(
-            f"  questions in one process p50 ms (n={stream.get('questions', 0)})",
+            f"{indent}questions in one process p50 ms (n={stream.get('questions', 0)})",
             stream.get("p50_ms"),
             base.get("query_p50_ms"),
         ),
-        _compare("  p99 ms", stream.get("p99_ms"), base.get("query_p99_ms")),
-        *_memory_rows("  questions process", stream, None, None),
+        _compare(f"{indent}  p99 ms", stream.get("p99_ms"), base.get("query_p99_ms")),
     ]
 
 
