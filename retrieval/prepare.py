@@ -197,7 +197,7 @@ def prepare_files(tasks: Iterable[FileTask], settle_seconds: float = 0.0,
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(workers, context, initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
         # A bounded window of batches in flight: memory stays flat however large the corpus.
-        ahead = max(2, FILES_IN_FLIGHT // TASKS_PER_BATCH) * workers
+        ahead = FILES_IN_FLIGHT // TASKS_PER_BATCH * workers
         window = deque(pool.submit(_prepare_batch, batch, settle_seconds) for batch in islice(batches, ahead))
         try:
             while window:
