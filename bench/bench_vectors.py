@@ -6,7 +6,7 @@ Synthetic unit vectors stand in for embeddings (the model makes about 8 a second
 million real ones take a day and a half, see `newsqa index --embed`). They are clustered like
 real ones (a few thousand topics, each vector a topic plus noise), so the HNSW graph faces
 neighbourhoods as a news archive makes them. Measured through retrieval.vector_index, the code
-the product runs: journal appends, compaction into the float16 HNSW index, open (memory-mapped),
+the product runs: journal appends, compaction into the int8 HNSW index, open (memory-mapped),
 `nearest` (20 results, as a question asks), and its recall against exact search. Beside it, in
 the same run, the exact search a plain script would do: numpy over float32 vectors in memory.
 """
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = [
         ("passages", f"{f['passages']:,.0f}", ""),
         ("store: journal appends, s", f"{f['journal_append_s']:.1f}", ""),
-        ("store: compaction into float16 HNSW, s", f"{f['compact_s']:.1f}", ""),
+        ("store: compaction into int8 HNSW, s", f"{f['compact_s']:.1f}", ""),
         ("disk, MB", f"{f['disk_mb']:.0f}", f"{f['float32_in_memory_mb']:.0f} (float32 in memory)"),
         ("open, s", f"{f['open_s']:.3f}", "n/a"),
         ("nearest 20 p50 / p99, ms", f"{f['search_p50_ms']:.2f} / {f['search_p99_ms']:.2f}",
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         *((f"  expansion {e}: recall@20, p50 / p99 ms", "{:.3f}, {:.2f} / {:.2f}".format(*f[f"expansion_{e}"]), "")
           for e in expansions),
     ]  # fmt: skip
-    print(f"{'metric':40} | {'newsqa (usearch f16 HNSW)':28} | numpy exact search (baseline)")
+    print(f"{'metric':40} | {'newsqa (usearch i8 HNSW)':28} | numpy exact search (baseline)")
     print("-" * 41 + "+" + "-" * 30 + "+" + "-" * 32)
     for name, ours, theirs in rows:
         print(f"{name:40} | {ours:28} | {theirs}")
