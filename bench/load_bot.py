@@ -5,27 +5,35 @@ Run from the repository root (not part of the test suite):
     python -m bench.load_bot [--users 50] [--corpus corpus] [--timeout 60]
     python -m bench.load_bot --corpus bench/out/archive-15000/archive --index bench/out/archive-15000/index
 
-It starts tests/telegram_emulator.py on loopback and the real Application (bot.app) on a
-temporary index of the corpus (or on `--index`, an existing one: the archive bench's, say, whose
-questions then come from the archive's generator), lets every user send one question at the same
-moment, and reports how many replies arrived, reply-time percentiles, errors and the process's
-peak memory (bot and emulator together). The Application runs
-as in production, AIORateLimiter included (30 requests/s overall), so the figures include
-Telegram's flood limits; `--no-flood-limit` shows the bot's own speed without them.
+It starts tests/telegram_emulator.py on loopback and `newsqa bot` in its own process (as Telegram
+and the bot are apart in production) on a temporary index of the corpus (or on `--index`, an
+existing one: the archive bench's, say, whose questions then come from the archive's
+generator), lets every user send one question at the same moment once the bot polls, and reports
+how many replies arrived, reply-time percentiles, errors and peak memory. The bot runs as in
+production, Telegram's flood limits included (30 requests/s overall). `--in-process` runs the
+Application in the bench's own process instead, beside the emulator (the emulator's own work then
+shares the bot's interpreter), where `--no-flood-limit` shows the bot's speed without them. By default
+the users cycle through ten questions (as a crowd asks about the same news); `--distinct` gives
+each user a question of its own (the ten, then the news set's questions about the bundled
+articles), so that no reply comes from a question asked before.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import math
+import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bench.archive import load_questions
@@ -47,6 +55,22 @@ QUESTIONS = [
     "3月23日市委常委会部署了哪些工作",
     "医疗救助通道",
 ]
+
+
+NEWS_QUESTIONS = REPOSITORY / "eval" / "news_questions.jsonl"
+
+
+def distinct_questions(corpus: Path, count: int) -> list[str]:
+    """`count` different questions: QUESTIONS, then the news set's about the articles of `corpus`."""
+    articles = {path.name for path in corpus.iterdir()}
+    asked = list(QUESTIONS)
+    for line in NEWS_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        question = json.loads(line)
+        if question["file"] in articles and question["question"] not in asked:
+            asked.append(question["question"])
+    if len(asked) < count:
+        raise SystemExit(f"only {len(asked)} different questions about {corpus}; ask for fewer users")
+    return asked[:count]
 
 
 class ErrorCounter(logging.Handler):
@@ -76,10 +100,42 @@ async def one_user(tg: TelegramEmulator, user_id: int, question: str, timeout: f
     return time.perf_counter() - started
 
 
+async def everyone_asks(tg: TelegramEmulator, users: range, questions: list[str], timeout: float) -> list[float | None]:
+    """Every user sends a question at once; each one's reply time (None: no reply in time)."""
+    return await asyncio.gather(
+        *(one_user(tg, user, questions[n % len(questions)], timeout) for n, user in enumerate(users))
+    )
+
+
+@contextlib.asynccontextmanager
+async def bot_process(tg: TelegramEmulator, corpus: Path, index: Path, concurrency: int,
+                      log_path: Path) -> AsyncIterator[None]:  # fmt: skip
+    """`newsqa bot` on the emulator, from its first long poll until SIGTERM has stopped it."""
+    environment = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": tg.base_url,
+                   "NEWSQA_CORPUS_DIR": str(corpus), "NEWSQA_INDEX_DIR": str(index),
+                   "NEWSQA_MAX_CONCURRENT_SEARCHES": str(concurrency)}  # fmt: skip
+    with open(log_path, "wb") as log:
+        bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "bot", cwd=REPOSITORY,
+                                                   env=environment, stdout=log, stderr=log)  # fmt: skip
+        try:
+            await tg._wait(lambda: any(call.method == "getUpdates" for call in tg.calls), timeout=300)
+            yield
+        finally:
+            if bot.returncode is None:
+                bot.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(bot.wait(), 30)
+                except TimeoutError:
+                    bot.kill()
+                    await bot.wait()
+
+
 async def run(args: argparse.Namespace) -> dict[str, object]:
     errors = ErrorCounter()
     logging.getLogger().addHandler(errors)
-    questions = (load_questions(args.corpus, args.users) if args.index else []) or QUESTIONS
+    questions = (load_questions(args.corpus, args.users) if args.index else []) or (
+        distinct_questions(args.corpus, args.users) if args.distinct else QUESTIONS
+    )
     with tempfile.TemporaryDirectory(prefix="newsqa-load-") as scratch:
         if args.index:
             engine = Engine(args.corpus, args.index)
@@ -96,21 +152,34 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         if args.embed:  # as after `newsqa index --embed`: no passage is embedded while users wait
             for _ in engine.embed_passages():
                 pass
+        corpus_dir = args.corpus if args.index else corpus
+        index_dir = args.index or Path(scratch) / "index"
+        users = range(1_000_001, 1_000_001 + args.users)
         async with TelegramEmulator(token=TOKEN) as tg:
-            settings = Settings(  # type: ignore[call-arg]
-                _env_file=None,
-                TELEGRAM_BOT_TOKEN=TOKEN,
-                TELEGRAM_API_BASE_URL=tg.base_url,
-                NEWSQA_MAX_CONCURRENT_SEARCHES=args.concurrency,
-            )
-            async with running(settings, engine, poll_timeout=1, flood_limit=not args.no_flood_limit):
-                started = time.perf_counter()
-                users = range(1_000_001, 1_000_001 + args.users)
-                times = await asyncio.gather(
-                    *(one_user(tg, user, questions[n % len(questions)], args.timeout) for n, user in enumerate(users))
+            if args.in_process:
+                settings = Settings(  # type: ignore[call-arg]
+                    _env_file=None,
+                    TELEGRAM_BOT_TOKEN=TOKEN,
+                    TELEGRAM_API_BASE_URL=tg.base_url,
+                    NEWSQA_MAX_CONCURRENT_SEARCHES=args.concurrency,
                 )
-                wall = time.perf_counter() - started
+                async with running(settings, engine, poll_timeout=1, flood_limit=not args.no_flood_limit):
+                    started = time.perf_counter()
+                    times = await everyone_asks(tg, users, questions, args.timeout)
+                    wall = time.perf_counter() - started
+                engine.close()
+            else:
+                engine.close()  # the bot process opens the index itself
+                log_path = Path(scratch) / "bot.log"
+                async with bot_process(tg, corpus_dir, index_dir, args.concurrency, log_path):
+                    started = time.perf_counter()
+                    times = await everyone_asks(tg, users, questions, args.timeout)
+                    wall = time.perf_counter() - started
+                logged = log_path.read_text(errors="replace").splitlines()
+                errors.messages += [line for line in logged if " ERROR " in line]
             failed = tg.failed_calls()
+        engine = Engine(corpus_dir, index_dir)
+        stats = engine.stats()
         engine.close()
     received = [t for t in times if t is not None]
     return {
@@ -125,11 +194,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "rejected_api_calls": len(failed),
         "missing_replies": args.users - len(received),
         "flood_limit": not args.no_flood_limit,
+        "questions": len(set(questions[n % len(questions)] for n in range(args.users))),
         "max_concurrent_searches": args.concurrency,
-        "passages": engine.stats().passages,
-        "embedded": engine.stats().embedded,
+        "passages": stats.passages,
+        "embedded": stats.embedded,
+        "bot": "in the bench's process" if args.in_process else "`newsqa bot`, its own process",
         "peak_rss_mb_before_users": round(rss_before_users),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "bot_peak_rss_mb": None
+        if args.in_process
+        else round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),  # noqa: E501
     }
 
 
@@ -140,9 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="an existing index of --corpus, used in place (not copied)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each reply")
     parser.add_argument("--concurrency", type=int, default=4, help="NEWSQA_MAX_CONCURRENT_SEARCHES")
-    parser.add_argument("--no-flood-limit", action="store_true", help="build the bot without AIORateLimiter")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the bot in this process, next to the emulator (default: `newsqa bot` apart)",
+    )
+    parser.add_argument(
+        "--no-flood-limit", action="store_true", help="with --in-process: build the bot without Telegram's flood limits"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--embed", action="store_true", help="embed every passage before the users arrive")
+    parser.add_argument("--distinct", action="store_true", help="a different question for every user")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     report = asyncio.run(run(args))
@@ -154,9 +236,11 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {report['p99_s']} s, max {report['max_s']} s; all answered in {report['wall_s']} s; "
             f"errors {report['errors']} (error log lines {report['error_log_lines']}, "
             f"rejected API calls {report['rejected_api_calls']}, missing replies {report['missing_replies']}); "
-            f"flood limit {'on' if report['flood_limit'] else 'off'}; passages embedded beforehand: {args.embed}; "
+            f"flood limit {'on' if report['flood_limit'] else 'off'}; {report['questions']} different questions; "
+            f"bot: {report['bot']}; passages embedded beforehand: {args.embed}; "
             f"{report['embedded']} of {report['passages']} passages with a stored vector; peak RSS "
-            f"{report['peak_rss_mb']} MB ({report['peak_rss_mb_before_users']} MB before the users came)"
+            f"{report['peak_rss_mb']} MB ({report['peak_rss_mb_before_users']} MB before the users came), "
+            f"the bot process's {report['bot_peak_rss_mb']} MB"
         )
     return 0 if report["errors"] == 0 else 1
 

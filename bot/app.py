@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -30,6 +29,7 @@ from retrieval.engine import Engine
 
 from . import alerts, handlers, logs, messages, service
 from .conversation import Conversation
+from .flood import RepliesFirst
 from .pages import PageStore
 from .render_html import HtmlRenderer
 from .settings import TOKEN_SHAPE, Settings
@@ -69,7 +69,7 @@ def build_application(settings: Settings, engine: Engine, flood_limit: bool = Tr
     logs.protect_token(token)
     builder = ApplicationBuilder()
     if flood_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        builder = builder.rate_limiter(RepliesFirst(max_retries=FLOOD_RETRIES))
     application = (
         builder.token(token)
         .base_url(settings.telegram_api_base_url)

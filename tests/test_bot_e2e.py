@@ -274,3 +274,16 @@ async def test_flood_control_is_waited_out_and_no_reply_is_lost(bundled_engine: 
         await asyncio.sleep(1.0)  # a second copy of the answer would come now
         assert len(tg.bot_messages(USER)) == 1
     assert len(replies) == 1 and "2022-" in replies[0].text
+
+
+async def test_a_crowd_gets_every_answer_and_typing_never_takes_an_answers_place(bundled_engine: Engine) -> None:
+    users = range(7_000_001, 7_000_041)
+    async with session(bundled_engine) as tg:
+        sent = await asyncio.gather(*(tg.send_private_text(user, QUESTION) for user in users))
+        replies = await asyncio.gather(
+            *(tg.wait_for_bot_messages(user, after_message_id=message["message_id"], timeout=30)
+              for user, message in zip(users, sent, strict=True))
+        )  # fmt: skip
+        assert all(len(reply) == 1 and "市级领导包保各区" in reply[0].text for reply in replies)
+        actions = [call for call in tg.calls if call.method == "sendChatAction"]
+        assert len(actions) < len(users)  # "typing…" is dropped while answers wait their turn
