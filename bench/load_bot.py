@@ -203,7 +203,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "bot_peak_rss_mb": None
         if args.in_process
-        else round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),  # noqa: E501
+        else round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
 
 

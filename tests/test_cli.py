@@ -15,7 +15,7 @@ def run_newsqa(*args: str, stdin: str = "", env: dict[str, str] | None = None) -
     environment = {**os.environ, **(env or {})}
     environment.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.launch", *args],  # what the `newsqa` command runs
         input=stdin,
         capture_output=True,
         text=True,
@@ -48,6 +48,17 @@ def test_search_with_env_configured_corpus_and_a_query_argument(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert "近17万人" in record["hits"][0]["text"] and record["hits"][0]["date"] == "2022-03-31"
+
+
+def test_a_one_question_process_leaves_its_index_whole_for_the_next(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path / "corpus", BUNDLED_CORPUS)
+    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    # The first process builds the index, answers, and leaves at once (bot.launch).
+    first = run_newsqa("search", "--json", *where, "月浦镇全员核酸检测人口有多少")
+    assert first.returncode == 0 and "近17万人" in json.loads(first.stdout)["hits"][0]["text"]
+    again = run_newsqa("index", *where)
+    assert again.returncode == 0, again.stderr
+    assert "0 added, 0 updated, 0 removed, 5 unchanged" in again.stdout
 
 
 def test_missing_corpus_is_one_line_on_stderr_and_non_zero(tmp_path: Path) -> None:
