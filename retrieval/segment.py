@@ -44,6 +44,9 @@ class Segmenter(Protocol):
     def is_word(self, text: str) -> bool:
         """True when `text` is a dictionary word (frequency above zero)."""
 
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs in jieba's tag set (nr a person, nz another proper name)."""
+
 
 def user_words(path: Path = USER_DICTIONARY) -> list[tuple[str, int | None, str | None]]:
     """(word, frequency, tag) of each line of a jieba user dictionary."""
@@ -82,6 +85,9 @@ class FastSegmenter:
 
     def coarse_cut(self, text: str) -> list[str]:
         return self._cut(text)
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        return list(self._jieba.tag(text))
 
     def refine(self, piece: str) -> list[str]:
         # jieba-rs keeps Latin runs such as "crypto.com" whole; jieba's HMM stage cuts them.
@@ -141,6 +147,11 @@ class ReferenceSegmenter:
 
     def is_word(self, text: str) -> bool:
         return bool(self._jieba.FREQ.get(text))
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        import jieba.posseg
+
+        return [(pair.word, pair.flag) for pair in jieba.posseg.POSTokenizer(self._jieba).cut(text)]
 
 
 def make_segmenter(words: Iterable[tuple[str, int | None, str | None]],
