@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 ANALYSIS_DATA = Path(__file__).resolve().parent / "analysis"  # user dictionary and stopwords
 USER_DICTIONARY = ANALYSIS_DATA / "userdict.txt"
@@ -125,6 +125,7 @@ class ReferenceSegmenter:
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
+        self._tagger: Any = None  # jieba.posseg's tagger, built when first needed
         for word, frequency, tag in words:
             self._jieba.add_word(word, frequency, tag)
 
@@ -149,9 +150,11 @@ class ReferenceSegmenter:
         return bool(self._jieba.FREQ.get(text))
 
     def tag(self, text: str) -> list[tuple[str, str]]:
-        import jieba.posseg
+        if self._tagger is None:  # reads jieba's dictionary file again: once
+            import jieba.posseg
 
-        return [(pair.word, pair.flag) for pair in jieba.posseg.POSTokenizer(self._jieba).cut(text)]
+            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [(pair.word, pair.flag) for pair in self._tagger.cut(text)]
 
 
 def make_segmenter(words: Iterable[tuple[str, int | None, str | None]],

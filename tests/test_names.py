@@ -34,3 +34,16 @@ def test_a_name_the_answering_article_never_says_declines(archive_engine: Engine
 def test_common_words_the_dictionary_tags_as_names_are_not_names() -> None:
     assert _names("蓍的叶子有什么特点？") == []
     assert _names("西贡商业信用银行的英文名是什么？") == []
+
+
+def test_jieba_finds_the_same_names_where_rjieba_is_missing() -> None:
+    from retrieval.segment import ReferenceSegmenter
+
+    reference = ReferenceSegmenter()
+    questions = (
+        "国家统计局新闻发言人付凌晖是怎么解读的？",
+        "瑞幸咖啡2021年第四季度净收入是多少？",
+        "蓍的叶子有什么特点？",
+    )
+    for question in questions:
+        assert names_in(normalise(question), reference) == _names(question)
