@@ -9,6 +9,7 @@ from datetime import date
 
 from .analyse import Analyzer, normalise
 from .answer_type import Expected, expected_answer
+from .names import names_in
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = r"(\d{1,4}|[一二三四五六七八九十]{1,3})"
@@ -45,7 +46,8 @@ class Query:
     `topic_*` lists leave the dates out and decide whether a passage answers at all;
     `required` are the question's Latin words and numbers (model names, versions), which
     an answering passage must contain; `expects`: the kind of answer asked for (a time, an
-    amount), which an answering passage must hold.
+    amount), which an answering passage must hold; `names` the people and other proper names
+    it asks about, which an answering passage or its article must say.
     """
 
     text: str
@@ -57,6 +59,7 @@ class Query:
     topic_bigrams: list[str] = field(default_factory=list)
     required: list[str] = field(default_factory=list)
     expects: Expected = Expected.ANYTHING
+    names: list[str] = field(default_factory=list)  # proper names (people, companies): retrieval.names
 
 
 def _number(token: str) -> int:
@@ -148,4 +151,5 @@ def parse_question(question: str, analyzer: Analyzer) -> Query:
         topic_bigrams=topic.bigrams,
         required=_required_terms(topic.words, rest if dates else normal),
         expects=expected_answer(normal),
+        names=names_in(normal, analyzer.segmenter),
     )

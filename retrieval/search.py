@@ -10,9 +10,10 @@ as IDF mass (averaged over words and character bigrams), or when its meaning is 
 question's (cosine at least `sure_similarity`, and that closeness unusual for this question:
 retrieval.background); it must contain the question's numbers and Latin words (a surely
 close passage may name a Latin word otherwise); and it must be able to hold the kind of
-answer asked for (retrieval.answer_type: a time, an amount). A question about something the
-corpus never mentions ("比特币") fails this test everywhere, so the answer is an honest
-"no answer".
+answer asked for (retrieval.answer_type: a time, an amount); the question's period, place and
+ordinal (retrieval.qualifiers) and the proper names the archive knows (retrieval.names) must be
+in the passage or its article. A question about something the corpus never mentions ("比特币")
+fails this test everywhere, so the answer is an honest "no answer".
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import tantivy
 from .analyse import normalise
 from .answer_type import Expected, can_hold, holds_measure
 from .index import NO_DATE, CorpusIndex
+from .names import unnamed
 from .qualifiers import Qualifiers, qualifiers_of, unmet
 from .query import Query
 from .semantic import SemanticScorer, passage_text, shared_scorer
@@ -58,6 +60,7 @@ class SearchSettings:
     sure_standard_score: float = 3.0  # ...if that closeness is also this unusual for the question (background)
     require_answer_type: bool = True  # "when" needs a passage naming a time, "how many" one with an amount
     require_qualifiers: bool = True  # the question's period, place and ordinal, in the passage or its article
+    require_names: bool = True  # the question's proper names the archive knows, in the passage or its article
     whole_article: bool = False  # best two from one article: rerank all its passages (measured: no change)
     position_weight: float = 0.5  # news says its facts early: a passage 20 or more paragraphs in loses this much
 
@@ -230,6 +233,7 @@ class Searcher:
         required = query.required if s.require_latin_terms else []
         pinned = qualifiers_of(normalise(query.text), query.dates) if s.require_qualifiers else Qualifiers()
         articles = _Articles(self.index.schema, searcher)
+        names = [name for name in query.names if searcher.doc_freq("words", name) > 0] if s.require_names else []
         for candidate in ranked:
             if candidate.passage is None:
                 candidate.passage = self._read(searcher, candidate.address, weights)
@@ -240,6 +244,8 @@ class Searcher:
                 continue
             whole = articles.reader(passage.doc)
             if pinned and unmet(pinned, passage.haystack, whole, _day(candidate.day)):
+                continue
+            if names and unnamed(names, passage.haystack, whole):
                 continue
             hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms, candidate.similarity)
             if picker.offer(hit):
@@ -485,9 +491,21 @@ def _has_all(haystack: str, required: list[str]) -> bool:
         return True
     joined = _LATIN_JOINER.sub("", haystack)
     return all(
-        any(re.search(rf"(?<![0-9a-z]){re.escape(term)}(?![0-9a-z])", text) for text in (haystack, joined))
+        any(re.search(rf"(?<![0-9a-z]){_term_pattern(term)}(?![0-9a-z])", text) for text in (haystack, joined))
         for term in required
     )
+
+
+_WHOLE_NUMBER = re.compile(r"(?<![\d.a-z])\d+(?![\d.a-z])")  # not part of a model name (3a5000)
+
+
+def _term_pattern(term: str) -> str:
+    """A required term as a pattern in which a whole number may be written with zero decimals (14% is 14.0%)."""
+    pieces, last = [], 0
+    for number in _WHOLE_NUMBER.finditer(term):
+        pieces += [re.escape(term[last : number.start()]), number[0], r"(?:\.0+)?"]
+        last = number.end()
+    return "".join(pieces) + re.escape(term[last:])
 
 
 def _coverage(haystack: str, word_weights: dict[str, float], gram_weights: dict[str, float]) -> tuple[float, list[str]]:

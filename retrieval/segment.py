@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 ANALYSIS_DATA = Path(__file__).resolve().parent / "analysis"  # user dictionary and stopwords
 USER_DICTIONARY = ANALYSIS_DATA / "userdict.txt"
@@ -43,6 +43,9 @@ class Segmenter(Protocol):
 
     def is_word(self, text: str) -> bool:
         """True when `text` is a dictionary word (frequency above zero)."""
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs in jieba's tag set (nr a person, nz another proper name)."""
 
 
 def user_words(path: Path = USER_DICTIONARY) -> list[tuple[str, int | None, str | None]]:
@@ -83,6 +86,9 @@ class FastSegmenter:
     def coarse_cut(self, text: str) -> list[str]:
         return self._cut(text)
 
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        return list(self._jieba.tag(text))
+
     def refine(self, piece: str) -> list[str]:
         # jieba-rs keeps Latin runs such as "crypto.com" whole; jieba's HMM stage cuts them.
         if len(piece) < 2 or piece.isspace() or self.is_word(piece):
@@ -119,6 +125,7 @@ class ReferenceSegmenter:
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
+        self._tagger: Any = None  # jieba.posseg's tagger, built when first needed
         for word, frequency, tag in words:
             self._jieba.add_word(word, frequency, tag)
 
@@ -141,6 +148,13 @@ class ReferenceSegmenter:
 
     def is_word(self, text: str) -> bool:
         return bool(self._jieba.FREQ.get(text))
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        if self._tagger is None:  # reads jieba's dictionary file again: once
+            import jieba.posseg
+
+            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [(pair.word, pair.flag) for pair in self._tagger.cut(text)]
 
 
 def make_segmenter(words: Iterable[tuple[str, int | None, str | None]],

@@ -63,3 +63,12 @@ def test_required_latin_terms_match_whole_tokens_and_hyphenated_spellings() -> N
     assert _has_all("qt 6.4 将加入 pdf 支持", ["qt", "6.4"])
     assert not _has_all("qt 6.3 正式发布", ["qt", "6.4"])
     assert not _has_all("iphone 14 pro", ["iphone", "4"])
+
+
+def test_a_whole_number_asked_matches_the_same_number_written_with_zero_decimals() -> None:
+    from retrieval.search import _has_all
+
+    assert _has_all("山东能源集团16202万吨，同比下降14.0%", ["14%"])
+    assert not _has_all("同比下降14.5%", ["14%"])
+    assert not _has_all("同比下降140%", ["14%"])
+    assert not _has_all("龙芯3a5000 处理器", ["3a5"])
