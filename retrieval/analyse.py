@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
 from .segment import ANALYSIS_DATA, Segmenter, default_segmenter
 
+NORMALISED_KEPT = 20_000  # passage texts whose normal form the question path keeps (about 25 MB when full)
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _MEANINGFUL = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -38,9 +39,16 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_traditional_to_simplified()).lower()
 
 
+@lru_cache(maxsize=65_536)
 def normalise_char(char: str) -> str:
     """Normalise one character; used to map highlight spans back onto the original text."""
     return normalise(char)
+
+
+@lru_cache(maxsize=NORMALISED_KEPT)
+def normalised(text: str) -> str:
+    """`normalise`, remembered: the question path reads the same passages again and again."""
+    return normalise(text)
 
 
 @cache

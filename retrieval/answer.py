@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from .analyse import normalise
+from .analyse import normalise, normalise_char
 from .answer_type import can_hold, expected_answer, holds_measure
 from .chunk import split_sentences
 from .furniture import is_furniture
@@ -57,7 +57,7 @@ def highlight_spans(text: str, terms: list[str]) -> tuple[tuple[int, int], ...]:
     wanted = [term for term in terms if len(term) >= 2 or not term.isascii()]
     if not text or not wanted:
         return ()
-    normal_chars = [normalise(char) for char in text]
+    normal_chars = [normalise_char(char) for char in text]
     normal = "".join(normal_chars)
     owner: list[int] = []
     for index, piece in enumerate(normal_chars):

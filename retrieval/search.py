@@ -26,7 +26,7 @@ from datetime import date
 
 import tantivy
 
-from .analyse import normalise
+from .analyse import normalise, normalised
 from .answer_type import Expected, can_hold, holds_measure
 from .index import NO_DATE, CorpusIndex
 from .names import unnamed
@@ -280,8 +280,8 @@ class Searcher:
         stored = searcher.doc(address)
         title = stored.get_first("article_title") or ""
         text = stored.get_first("text") or ""
-        body = normalise(f"{stored.get_first('heading') or ''} {text}")
-        haystack = f"{normalise(title)} {body}"
+        body = normalised(f"{stored.get_first('heading') or ''} {text}")
+        haystack = f"{normalised(title)} {body}"
         coverage, terms = _coverage(haystack, *weights)
         chunk = int(stored.get_first("chunk") or 0)
         return _Passage(stored, stored.get_first("doc") or "", _shown(stored), haystack, body, chunk, coverage, terms)
@@ -521,7 +521,7 @@ def _coverage(haystack: str, word_weights: dict[str, float], gram_weights: dict[
 
 
 def _shingles(text: str) -> frozenset[str]:
-    compact = "".join(normalise(text).split())
+    compact = "".join(normalised(text).split())
     return frozenset(compact[i : i + 2] for i in range(len(compact) - 1))
 
 
