@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=REPOSITORY / "corpus")
     parser.add_argument("--index", type=Path, help="an existing index of --corpus, used in place (not copied)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each reply")
-    parser.add_argument("--concurrency", type=int, default=4, help="NEWSQA_MAX_CONCURRENT_SEARCHES")
+    parser.add_argument("--concurrency", type=int, default=8, help="NEWSQA_MAX_CONCURRENT_SEARCHES")
     parser.add_argument(
         "--in-process",
         action="store_true",

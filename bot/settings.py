@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="0.0.0.0", alias="NEWSQA_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="NEWSQA_WEBHOOK_PORT", ge=1, le=65535)
     questions_per_minute: int = Field(default=12, alias="NEWSQA_QUESTIONS_PER_MINUTE", ge=1)
-    max_concurrent_searches: int = Field(default=4, alias="NEWSQA_MAX_CONCURRENT_SEARCHES", ge=1)
+    max_concurrent_searches: int = Field(default=8, alias="NEWSQA_MAX_CONCURRENT_SEARCHES", ge=1)
     quotes_per_page: int = Field(default=3, alias="NEWSQA_QUOTES_PER_PAGE", ge=1, le=10)
     refresh_seconds: float = Field(default=60.0, alias="NEWSQA_REFRESH_SECONDS", ge=0)
     embed_budget: int = Field(default=2, alias="NEWSQA_EMBED_BUDGET", ge=0, le=20)
