@@ -24,7 +24,6 @@ class RepliesFirst(AIORateLimiter):
         super().__init__(max_retries=max_retries)
         self.busy = busy
         self.in_flight = 0
-        self.chat_actions_dropped = 0
 
     async def process_request(
         self,
@@ -36,7 +35,6 @@ class RepliesFirst(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint == "sendChatAction" and self.in_flight >= self.busy:
-            self.chat_actions_dropped += 1
             return True  # what Telegram answers to a chat action
         self.in_flight += 1
         try:
