@@ -268,7 +268,7 @@ class Searcher:
             return False
         if not s.require_answer_type:
             return True
-        if not holds_measure(passage.body, normalise(query.text)):
+        if not holds_measure(passage.body, normalised(query.text)):  # once per question, not per candidate
             return False
         if can_hold(passage.body, query.expects):
             return True

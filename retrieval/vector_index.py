@@ -232,14 +232,13 @@ class VectorWriter:
     def compact(self, live: set[int] | None = None) -> None:
         """Fold the journal into the HNSW index; with `live`, drop every vector whose key is not in it."""
         import numpy as np
-        from usearch.index import ScalarKind
 
         vectors = self.vectors
         vectors.reload()
         main = _open_main(vectors.main_path, view=False) if vectors.main_path.exists() else None
         if main is None:  # none yet, or a damaged one: its passages are in the journal again by now
             main = _new_main()
-        elif str(main.dtype) != str(ScalarKind.I8):  # float16, as written before int8
+        elif not _is_int8(main):  # float16, as written before int8
             main = _as_int8(main)
         if live is not None and len(main):
             gone = np.array([key for key in main.keys if int(key) not in live], dtype=np.uint64)
@@ -292,14 +291,17 @@ def _as_int8(old: Any) -> Any:
     return main
 
 
+def _is_int8(main: Any) -> bool:
+    from usearch.index import ScalarKind
+
+    return str(main.dtype) == str(ScalarKind.I8)
+
+
 def _query_for(main: Any, query: Any) -> Any:
     """The query in the index's own scalar kind (int8 scaled like the stored vectors)."""
     import numpy as np
-    from usearch.index import ScalarKind
 
-    if str(main.dtype) == str(ScalarKind.I8):
-        return quantize(query)[0]
-    return np.asarray(query, dtype=np.float32)
+    return quantize(query)[0] if _is_int8(main) else np.asarray(query, dtype=np.float32)
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
