@@ -108,21 +108,24 @@ def load_queries(workdir: Path) -> list[Any]:
 
 def document_fields(chunk: SyntheticChunk, ordinal: int | None = None) -> dict[str, object]:
     """The same fields as retrieval.index.chunk_document, from pre-analysed tokens."""
+    from retrieval.index import stored_document
     from retrieval.prepare import passage_hash
 
-    return {
-        "doc": chunk.doc,
-        "chunk": chunk.chunk if ordinal is None else ordinal,
-        "words": chunk.words,
-        "grams": chunk.grams,
-        "title": chunk.title_words,
-        "passage_hash": passage_hash(chunk.text),
-        "day": chunk.day,
-        "text": chunk.text,
-        "heading": "",
-        "article_title": chunk.title,
-        "source": chunk.source,
-    }
+    return stored_document(
+        {
+            "doc": chunk.doc,
+            "chunk": chunk.chunk if ordinal is None else ordinal,
+            "words": chunk.words,
+            "grams": chunk.grams,
+            "title": chunk.title_words,
+            "passage_hash": passage_hash(chunk.text),
+            "day": chunk.day,
+            "text": chunk.text,
+            "heading": "",
+            "article_title": chunk.title,
+            "source": chunk.source,
+        }
+    )
 
 
 # ---------------------------------------------------------------- phases (run in subprocesses)

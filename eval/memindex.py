@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import tantivy
 
 from retrieval.analyse import Analyzer
-from retrieval.index import NO_DATE, build_schema
+from retrieval.index import NO_DATE, build_schema, stored_document, stored_text
 from retrieval.prepare import passage_hash
 from retrieval.semantic import passage_key
 
@@ -65,20 +65,22 @@ class MemoryIndex:
     def _fields(self, passage: Passage) -> dict[str, object]:
         """Same fields as retrieval.index.passage_document."""
         analysed = self.analyzer.analyse(passage.text)
-        return {
-            "doc": passage.doc,
-            "chunk": passage.chunk,
-            "words": " ".join(analysed.words),
-            "grams": " ".join(analysed.bigrams),
-            "title": " ".join(self.analyzer.words(f"{passage.article_title} {passage.heading}")),
-            "passage_hash": passage_hash(passage.text),
-            "vkey": passage_key(passage.article_title, passage.text),
-            "day": passage.day,
-            "text": passage.text,
-            "heading": passage.heading,
-            "article_title": passage.article_title,
-            "source": passage.source,
-        }
+        return stored_document(
+            {
+                "doc": passage.doc,
+                "chunk": passage.chunk,
+                "words": " ".join(analysed.words),
+                "grams": " ".join(analysed.bigrams),
+                "title": " ".join(self.analyzer.words(f"{passage.article_title} {passage.heading}")),
+                "passage_hash": passage_hash(passage.text),
+                "vkey": passage_key(passage.article_title, passage.text),
+                "day": passage.day,
+                "text": passage.text,
+                "heading": passage.heading,
+                "article_title": passage.article_title,
+                "source": passage.source,
+            }
+        )
 
     def searcher(self) -> tantivy.Searcher:
         return self.index.searcher()
@@ -95,11 +97,11 @@ def stored_passages(searcher: tantivy.Searcher) -> list[Passage]:
             Passage(
                 doc=stored.get_first("doc") or "",
                 chunk=int(stored.get_first("chunk") or 0),
-                text=stored.get_first("text") or "",
+                text=stored_text(stored, "text"),
                 day=NO_DATE if day is None else int(day),
-                heading=stored.get_first("heading") or "",
-                article_title=stored.get_first("article_title") or "",
-                source=stored.get_first("source") or "",
+                heading=stored_text(stored, "heading"),
+                article_title=stored_text(stored, "article_title"),
+                source=stored_text(stored, "source"),
             )
         )
     return sorted(passages, key=lambda p: (p.doc, p.chunk))

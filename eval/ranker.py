@@ -23,6 +23,7 @@ from retrieval.analyse import normalise
 from retrieval.answer_type import can_hold, holds_measure
 from retrieval.chunk import split_sentences
 from retrieval.furniture import is_furniture
+from retrieval.index import stored_text
 from retrieval.query import Query
 from retrieval.search import Searcher, _coverage
 
@@ -88,7 +89,7 @@ class TracingSearcher(Searcher):
                 float(passage.doc == top_doc),
                 float(all(is_furniture(s) for s in sentences)),
             ]
-            label = news.answers(self.current, passage.doc, passage.stored.get_first("text") or "")
+            label = news.answers(self.current, passage.doc, stored_text(passage.stored, "text"))
             passes = self._may_answer(query, c, passage, required)
             self.rows.append(Row(self.current.id, features, label, passes, c.score))
         return ranked

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import tantivy
 
+from .index import stored_text
 from .semantic import EMBED_BATCH, load_model, model_identity, passage_text
 from .vector_index import VectorIndex, WriterBusy, read_seed
 
@@ -59,7 +60,7 @@ def plan(index_dir: Path, vectors: VectorIndex, read_texts: bool = True) -> Embe
             missing.append((key, ""))
             continue
         stored = searcher.doc(address)
-        missing.append((key, passage_text(stored.get_first("article_title") or "", stored.get_first("text") or "")))
+        missing.append((key, passage_text(stored_text(stored, "article_title"), stored_text(stored, "text"))))
     live = set(keys)
     return EmbedPlan(missing, len(live) - len(todo), live)
 

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .analyse import Analyzer, normalise
+from .analyse import Analyzer, normalise_long
 from .chunk import chunk_article
 from .ingest import article_from_bytes
 from .model import SkippedFile
@@ -31,7 +31,7 @@ FILES_IN_FLIGHT = 512  # per worker: enough that workers go on while the parent 
 
 def passage_hash(text: str) -> str:
     """Identity of a passage regardless of white space and script variants."""
-    return normalised_passage_hash(normalise(text))
+    return normalised_passage_hash(normalise_long(text))
 
 
 def normalised_passage_hash(normal: str) -> str:
@@ -127,7 +127,7 @@ def prepare_file(task: FileTask, settle_seconds: float = 0.0) -> PreparedFile:
     for chunk in chunk_article(article):
         if chunk.heading not in titles:
             titles[chunk.heading] = " ".join(analyzer.words(f"{article.title} {chunk.heading}"))
-        normal = normalise(chunk.text)
+        normal = normalise_long(chunk.text)
         analysed = analyzer.analyse_normalised(normal)
         prepared.passages.append(
             PreparedPassage(

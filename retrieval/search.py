@@ -28,7 +28,7 @@ import tantivy
 
 from .analyse import normalise, normalised
 from .answer_type import Expected, can_hold, holds_measure
-from .index import NO_DATE, CorpusIndex
+from .index import NO_DATE, CorpusIndex, stored_text
 from .names import unnamed
 from .qualifiers import Qualifiers, qualifiers_of, unmet
 from .query import Query
@@ -278,9 +278,9 @@ class Searcher:
     def _read(self, searcher: tantivy.Searcher, address: tantivy.DocAddress,
               weights: tuple[dict[str, float], dict[str, float]]) -> _Passage:  # fmt: skip
         stored = searcher.doc(address)
-        title = stored.get_first("article_title") or ""
-        text = stored.get_first("text") or ""
-        body = normalised(f"{stored.get_first('heading') or ''} {text}")
+        title = stored_text(stored, "article_title")
+        text = stored_text(stored, "text")
+        body = normalised(f"{stored_text(stored, 'heading')} {text}")
         haystack = f"{normalised(title)} {body}"
         coverage, terms = _coverage(haystack, *weights)
         chunk = int(stored.get_first("chunk") or 0)
@@ -444,8 +444,8 @@ class _Articles:
             found = self.searcher.search(query, 2000, count=False).hits
             stored = [self.searcher.doc(address) for _, address in found]
             stored.sort(key=lambda d: int(d.get_first("chunk") or 0))
-            head = stored[0].get_first("article_title") or "" if stored else ""
-            parts = [head] + [f"{d.get_first('heading') or ''} {d.get_first('text') or ''}" for d in stored]
+            head = stored_text(stored[0], "article_title") if stored else ""
+            parts = [head] + [f"{stored_text(d, 'heading')} {stored_text(d, 'text')}" for d in stored]
             self.read[doc] = normalise(" ".join(parts))
         return self.read[doc]
 
@@ -456,7 +456,7 @@ def _day(day: int) -> date | None:
 
 def _shown(stored: tantivy.Document) -> str:
     """A passage as the semantic scorer reads it."""
-    return passage_text(stored.get_first("article_title") or "", stored.get_first("text") or "")
+    return passage_text(stored_text(stored, "article_title"), stored_text(stored, "text"))
 
 
 def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: list[str] | None = None,
@@ -467,11 +467,11 @@ def _hit(stored: tantivy.Document, score: float, coverage: float = 0.0, terms: l
         doc=stored.get_first("doc") or "",
         chunk=int(stored.get_first("chunk") or 0),
         score=score,
-        text=stored.get_first("text") or "",
-        title=stored.get_first("article_title") or "",
+        text=stored_text(stored, "text"),
+        title=stored_text(stored, "article_title"),
         published=None if day is None or day == NO_DATE else date.fromordinal(int(day)),
-        source=stored.get_first("source") or "",
-        heading=stored.get_first("heading") or "",
+        source=stored_text(stored, "source"),
+        heading=stored_text(stored, "heading"),
         coverage=coverage,
         terms=terms or [],
         similarity=similarity,

@@ -6,6 +6,7 @@ import re
 
 from retrieval.answer import build_answer
 from retrieval.engine import Engine
+from retrieval.index import stored_text
 from retrieval.search import Hit
 
 
@@ -77,7 +78,7 @@ def test_no_chunk_contains_boilerplate_markup_or_entities(archive_engine: Engine
     import tantivy
 
     everything = searcher.search(tantivy.Query.all_query(), searcher.num_docs).hits
-    texts = [searcher.doc(address).get_first("text") for _, address in everything]
+    texts = [stored_text(searcher.doc(address), "text") for _, address in everything]
     assert len(texts) > 100
     for text in texts:
         assert "新浪财经APP" not in text
