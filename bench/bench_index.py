@@ -108,7 +108,7 @@ def load_queries(workdir: Path) -> list[Any]:
 
 def document_fields(chunk: SyntheticChunk, ordinal: int | None = None) -> dict[str, object]:
     """The same fields as retrieval.index.chunk_document, from pre-analysed tokens."""
-    from retrieval.index import stored_document
+    from retrieval.index import passage_term, stored_document
     from retrieval.prepare import passage_hash
 
     return stored_document(
@@ -118,7 +118,7 @@ def document_fields(chunk: SyntheticChunk, ordinal: int | None = None) -> dict[s
             "words": chunk.words,
             "grams": chunk.grams,
             "title": chunk.title_words,
-            "passage_hash": passage_hash(chunk.text),
+            "passage_hash": passage_term(passage_hash(chunk.text)),
             "day": chunk.day,
             "text": chunk.text,
             "heading": "",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import tantivy
 
 from retrieval.analyse import Analyzer
-from retrieval.index import NO_DATE, build_schema, stored_document, stored_text
+from retrieval.index import NO_DATE, build_schema, passage_term, stored_document, stored_text
 from retrieval.prepare import passage_hash
 from retrieval.semantic import passage_key
 
@@ -72,7 +72,7 @@ class MemoryIndex:
                 "words": " ".join(analysed.words),
                 "grams": " ".join(analysed.bigrams),
                 "title": " ".join(self.analyzer.words(f"{passage.article_title} {passage.heading}")),
-                "passage_hash": passage_hash(passage.text),
+                "passage_hash": passage_term(passage_hash(passage.text)),
                 "vkey": passage_key(passage.article_title, passage.text),
                 "day": passage.day,
                 "text": passage.text,

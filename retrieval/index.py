@@ -38,7 +38,6 @@ from .integrity import (
 )
 from .manifest import NO_DATE, Manifest
 from .model import SkippedFile
-from .semantic import passage_key
 
 if TYPE_CHECKING:
     from .prepare import PreparedFile, PreparedPassage
@@ -79,6 +78,11 @@ def stored_document(fields: dict[str, object]) -> dict[str, object]:
         if isinstance(value := fields.get(name), str):
             fields[name] = value.encode()
     return fields
+
+
+def passage_term(passage_hash: int) -> str:
+    """The `passage_hash` term of a passage (`prepare.passage_hash`)."""
+    return f"{passage_hash:x}"
 
 
 def stored_text(document: tantivy.Document, name: str) -> str:
@@ -135,8 +139,8 @@ def passage_document(doc: str, passage: PreparedPassage, prepared: PreparedFile)
         "words": passage.words,
         "grams": passage.grams,
         "title": passage.title,
-        "passage_hash": passage.hash,
-        "vkey": passage_key(prepared.title, passage.text),
+        "passage_hash": passage_term(passage.hash),
+        "vkey": passage.vkey,
         "day": NO_DATE if prepared.day is None else prepared.day,
         "text": passage.text.encode(),
         "heading": passage.heading.encode(),
@@ -357,8 +361,7 @@ class CorpusIndex:
                 continue
             writer.add_document(tantivy.Document.from_dict(passage_document(doc, passage, prepared), self.schema))
             kept += 1
-        self.manifest.add_passages(doc, hashes)
-        self.manifest.record(doc, prepared.stat, prepared.sha1, "indexed", "", prepared.body_hash, day, kept)
+        self.manifest.record(doc, prepared.stat, prepared.sha1, "indexed", "", prepared.body_hash, day, kept, hashes)
         return kept
 
     def _drop_boilerplate(self, writer: tantivy.IndexWriter, report: RefreshReport) -> None:
@@ -367,7 +370,7 @@ class CorpusIndex:
             "SELECT hash FROM passages GROUP BY hash HAVING COUNT(*) >= ?", (BOILERPLATE_MIN_ARTICLES,)
         ).fetchall()
         for (passage,) in rows:
-            writer.delete_documents_by_term("passage_hash", passage)
+            writer.delete_documents_by_term("passage_hash", passage_term(passage))
         report.boilerplate_passages = len(rows)
 
     def searcher(self) -> tantivy.Searcher:

@@ -21,11 +21,12 @@ class Manifest:
             """
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE IF NOT EXISTS files (
-                doc TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha1 TEXT,
-                status TEXT, reason TEXT, body_hash TEXT, day INTEGER, chunks INTEGER);
+                id INTEGER PRIMARY KEY, doc TEXT UNIQUE, size INTEGER, mtime_ns INTEGER, sha1 TEXT,
+                status TEXT, reason TEXT, body_hash INTEGER, day INTEGER, chunks INTEGER);
             CREATE INDEX IF NOT EXISTS files_body ON files(body_hash);
-            CREATE TABLE IF NOT EXISTS passages (hash TEXT, doc TEXT, PRIMARY KEY (hash, doc));
-            CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc);
+            CREATE TABLE IF NOT EXISTS passages (
+                hash INTEGER, article INTEGER, PRIMARY KEY (hash, article)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS passages_article ON passages(article);
             """
         )
 
@@ -49,23 +50,26 @@ class Manifest:
         self.db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE doc = ?", (*stat, doc))
 
     def forget(self, doc: str) -> None:
+        self._drop_passages(doc)
         self.db.execute("DELETE FROM files WHERE doc = ?", (doc,))
-        self.db.execute("DELETE FROM passages WHERE doc = ?", (doc,))
+
+    def _drop_passages(self, doc: str) -> None:
+        self.db.execute("DELETE FROM passages WHERE article = (SELECT id FROM files WHERE doc = ?)", (doc,))
 
     def duplicates_of(self, doc: str) -> list[str]:
         rows = self.db.execute("SELECT doc FROM files WHERE status = 'duplicate' AND reason = ?", (doc,))
         return [row[0] for row in rows]
 
-    def indexed_with_body(self, body_hash: str) -> str | None:
+    def indexed_with_body(self, body_hash: int) -> str | None:
         row = self.db.execute(
             "SELECT doc FROM files WHERE body_hash = ? AND status = 'indexed' ORDER BY doc LIMIT 1", (body_hash,)
         ).fetchone()
         return row[0] if row else None
 
-    def passage_articles(self, hashes: Iterable[str]) -> dict[str, int]:
+    def passage_articles(self, hashes: Iterable[int]) -> dict[int, int]:
         """How many articles already hold each passage (absent: none)."""
         unique = list(set(hashes))
-        counts: dict[str, int] = {}
+        counts: dict[int, int] = {}
         for start in range(0, len(unique), 500):
             batch = unique[start : start + 500]
             marks = ",".join("?" * len(batch))
@@ -73,15 +77,17 @@ class Manifest:
             counts.update(self.db.execute(query, batch))
         return counts
 
-    def record(self, doc: str, stat: tuple[int, int], sha1: str, status: str, reason: str = "",
-               body_hash: str = "", day: int = NO_DATE, chunks: int = 0) -> None:  # fmt: skip
-        self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    def record(self, doc: str, stat: tuple[int, int], sha1: str, status: str, reason: str = "", body_hash: int = 0,
+               day: int = NO_DATE, chunks: int = 0, passages: Iterable[int] = ()) -> None:  # fmt: skip
+        """Remember what became of a file, and the passages (their hashes) it holds now."""
+        self._drop_passages(doc)
+        cursor = self.db.execute(
+            "INSERT OR REPLACE INTO files (doc, size, mtime_ns, sha1, status, reason, body_hash, day, chunks) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc, stat[0], stat[1], sha1, status, reason, body_hash, day, chunks),
         )
-
-    def add_passages(self, doc: str, hashes: Iterable[str]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", [(h, doc) for h in set(hashes)])
+        article = cursor.lastrowid
+        self.db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", [(h, article) for h in set(passages)])
 
     def skipped(self) -> list[SkippedFile]:
         rows = self.db.execute("SELECT doc, reason FROM files WHERE status = 'skipped' ORDER BY doc")

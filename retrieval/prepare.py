@@ -23,19 +23,21 @@ from .analyse import Analyzer, normalise_long
 from .chunk import chunk_article
 from .ingest import article_from_bytes
 from .model import SkippedFile
+from .semantic import passage_key
 
 PARALLEL_MIN_FILES = 64  # fewer files are prepared in the calling process: no pool to start
 TASKS_PER_BATCH = 8  # files handed to a worker at a time
 FILES_IN_FLIGHT = 512  # per worker: enough that workers go on while the parent commits (~20 MB)
 
 
-def passage_hash(text: str) -> str:
-    """Identity of a passage regardless of white space and script variants."""
+def passage_hash(text: str) -> int:
+    """Identity of a passage regardless of white space and script variants (63 bits)."""
     return normalised_passage_hash(normalise_long(text))
 
 
-def normalised_passage_hash(normal: str) -> str:
-    return hashlib.blake2b("".join(normal.split()).encode(), digest_size=12).hexdigest()
+def normalised_passage_hash(normal: str) -> int:
+    digest = hashlib.blake2b("".join(normal.split()).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1  # SQLite's integers are signed 64-bit
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class PreparedPassage:
     words: str  # space-joined tokens of the `words` field
     grams: str
     title: str  # analysed article title and heading
-    hash: str
+    hash: int
+    vkey: int  # the passage's key in the vector store
 
 
 @dataclass
@@ -64,7 +67,7 @@ class PreparedFile:
     title: str = ""
     day: int | None = None
     source: str = ""
-    body_hash: str = ""
+    body_hash: int = 0
     warnings: list[str] = field(default_factory=list)
     passages: list[PreparedPassage] = field(default_factory=list)
 
@@ -138,6 +141,7 @@ def prepare_file(task: FileTask, settle_seconds: float = 0.0) -> PreparedFile:
                 grams=" ".join(analysed.bigrams),
                 title=titles[chunk.heading],
                 hash=normalised_passage_hash(normal),
+                vkey=passage_key(article.title, chunk.text),
             )
         )
     return prepared
