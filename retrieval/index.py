@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import tantivy
 
 from .analyse import ANALYSIS_DATA, Analyzer
-from .ingest.scan import scan_corpus
+from .ingest.scan import corpus_stats, scan_corpus
 from .integrity import (
     CHECKED_FILE,
     CheckedFiles,
@@ -223,9 +223,7 @@ class CorpusIndex:
 
     def is_stale(self) -> bool:
         """True when any corpus file is new, changed or removed since the last refresh."""
-        known = self.manifest.stats()
-        present = scan_corpus(self.corpus_dir)
-        return len(present) != len(known) or any(known.get(doc) != stat for doc, (_, stat) in present.items())
+        return corpus_stats(self.corpus_dir) != self.manifest.stats()
 
     def refresh(self, progress: Progress | None = None, settle_seconds: float = 0.0,
                 checkpoint_passages: int = CHECKPOINT_PASSAGES) -> RefreshReport:  # fmt: skip
