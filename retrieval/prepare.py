@@ -131,14 +131,14 @@ def prepare_file(task: FileTask, settle_seconds: float = 0.0) -> PreparedFile:
         if chunk.heading not in titles:
             titles[chunk.heading] = " ".join(analyzer.words(f"{article.title} {chunk.heading}"))
         normal = normalise_long(chunk.text)
-        analysed = analyzer.analyse_normalised(normal)
+        words, grams = analyzer.index_fields(normal)
         prepared.passages.append(
             PreparedPassage(
                 ordinal=chunk.ordinal,
                 text=chunk.text,
                 heading=chunk.heading,
-                words=" ".join(analysed.words),
-                grams=" ".join(analysed.bigrams),
+                words=words,
+                grams=grams,
                 title=titles[chunk.heading],
                 hash=normalised_passage_hash(normal),
                 vkey=passage_key(article.title, chunk.text),

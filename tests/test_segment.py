@@ -64,3 +64,12 @@ def test_user_dictionary_words_stay_whole(segmenters) -> None:
     fast, _ = segmenters
     assert "包保责任制" in fast.cut("要扭住包保责任制这个牛鼻子")
     assert fast.is_word("方舱医院") and not fast.is_word("舱医")
+
+
+def test_index_fields_are_the_analysed_streams_joined(archive_texts: list[str]) -> None:
+    """What indexing stores for a passage is what a question's analysis of it would give."""
+    analyzer = Analyzer()
+    for text in archive_texts:
+        normal = normalise(text)
+        analysed = analyzer.analyse_normalised(normal)
+        assert analyzer.index_fields(normal) == (" ".join(analysed.words), " ".join(analysed.bigrams))
