@@ -159,8 +159,28 @@ def tantivy_documents(folder: Path) -> int:
         return 0
 
 
+def roll_back_interrupted(path: Path) -> None:
+    """Undo the transaction of a process killed while it wrote the manifest.
+
+    Such a process leaves a hot journal once SQLite has begun writing the transaction to the
+    file (a large build always has). Only a connection that may write rolls it back; a read-only
+    one fails with "attempt to write a readonly database", which is not damage."""
+    journal = path.with_name(f"{path.name}-journal")
+    if not journal.exists() or journal.stat().st_size == 0:
+        return
+    try:
+        db = sqlite3.connect(path)
+        try:
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:  # left for the check that follows to report
+        return
+
+
 def manifest_problem(path: Path, checked: CheckedFiles | None = None) -> str | None:
     """Why the SQLite manifest cannot be trusted, or None. Not read again while `checked` knows it unchanged."""
+    roll_back_interrupted(path)
     if checked is not None and checked.unchanged(path):
         return None
     try:
