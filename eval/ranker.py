@@ -33,7 +33,9 @@ from .system import NewsqaSystem
 FEATURES = (
     "lexical", "coverage", "body_coverage", "best_sentence", "cosine", "cosine_gap", "cosine_gap_doc",
     "standard", "opening", "position", "answer_type", "measure", "length", "top_doc", "furniture",
+    "window", "sentence_answer_type", "doc_cosine_rank",
 )  # fmt: skip
+WINDOW = 40  # characters: the proximity feature's span
 
 
 @dataclass
@@ -66,12 +68,17 @@ class TracingSearcher(Searcher):
                 doc_best[c.passage.doc] = max(doc_best.get(c.passage.doc, 0.0), c.similarity)
         normal_question = normalise(query.text)
         required = query.required if self.settings.require_latin_terms else []
+        doc_cosines: dict[str, list[float]] = {}
+        for c in ranked:
+            if c.passage is not None:
+                doc_cosines.setdefault(c.passage.doc, []).append(c.similarity or min(measured))
         for c in ranked:
             passage = c.passage
             if passage is None:
                 continue
             cosine = c.similarity if c.similarity is not None else min(measured)
             sentences = [normalise(s) for s in split_sentences(passage.body)] or [passage.body]
+            best_sentence = max(sentences, key=lambda s: _coverage(s, *weights)[0])
             features = [
                 c.lexical / best_lexical,
                 passage.coverage,
@@ -88,11 +95,35 @@ class TracingSearcher(Searcher):
                 min(len(passage.body), 600) / 600,
                 float(passage.doc == top_doc),
                 float(all(is_furniture(s) for s in sentences)),
+                window_coverage(passage.body, weights[0]),
+                float(can_hold(best_sentence, query.expects)),
+                sorted(doc_cosines[passage.doc], reverse=True).index(cosine) / 5,
             ]
             label = news.answers(self.current, passage.doc, stored_text(passage.stored, "text"))
             passes = self._may_answer(query, c, passage, required)
             self.rows.append(Row(self.current.id, features, label, passes, c.score))
         return ranked
+
+
+def window_coverage(text: str, word_weights: dict[str, float], width: int = WINDOW) -> float:
+    """Proximity: the largest share of the question's word weight found within `width` characters."""
+    total = sum(word_weights.values())
+    if not total:
+        return 0.0
+    spots = sorted((i, word) for word in word_weights for i in _occurrences(text, word))
+    best = 0.0
+    for start, (first, _) in enumerate(spots):
+        inside = {word for i, word in spots[start:] if i - first <= width}
+        best = max(best, sum(word_weights[word] for word in inside) / total)
+    return best
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
 
 
 def collect(questions: list[news.NewsQuestion], corpus_dirs: tuple[Path, ...]) -> list[Row]:
@@ -165,6 +196,31 @@ def cross_validate_listwise(rows: list[Row], folds: int = 5) -> np.ndarray:
     return scores
 
 
+def cross_validate_lambdamart(rows: list[Row], folds: int = 5) -> np.ndarray:
+    """LambdaMART (LightGBM, small trees) over the features and the hand-set score, on the passing
+    candidates, grouped by question. LightGBM is not a dependency: `pip install lightgbm` to run it."""
+    import lightgbm
+
+    questions = sorted({r.question for r in rows})
+    fold_of = {q: i % folds for i, q in enumerate(questions)}
+    x = np.array([[*r.features, r.hand] for r in rows])
+    scores = np.zeros(len(rows))
+    params = {"objective": "lambdarank", "num_leaves": 4, "min_data_in_leaf": 10, "learning_rate": 0.05,
+              "lambda_l2": 1.0, "verbosity": -1, "seed": 0}  # fmt: skip
+    for fold in range(folds):
+        train = [i for i, r in enumerate(rows) if fold_of[r.question] != fold and r.passes]
+        groups: dict[str, int] = {}
+        for i in train:
+            groups[rows[i].question] = groups.get(rows[i].question, 0) + 1
+        train.sort(key=lambda i: list(groups).index(rows[i].question))
+        labels = np.array([float(rows[i].label) for i in train])
+        data = lightgbm.Dataset(x[train], labels, group=list(groups.values()), feature_name=[*FEATURES, "hand"])
+        model = lightgbm.train(params, data, 100)
+        test = [i for i, r in enumerate(rows) if fold_of[r.question] == fold]
+        scores[test] = model.predict(x[test])
+    return scores
+
+
 def _ranks(rows: list[Row], scores: np.ndarray) -> dict[str, int | None]:
     """Per question, the rank of the first answering candidate among those that pass the rule."""
     by_question: dict[str, list[tuple[float, bool]]] = {}
@@ -206,6 +262,7 @@ def cross_validate(rows: list[Row], folds: int = 5) -> np.ndarray:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--held-out", action="store_true", help="also score the held-out halves (once)")
+    parser.add_argument("--lambdamart", action="store_true", help="also cross-validate LambdaMART (needs lightgbm)")
     parser.add_argument("--cache", type=Path, help="keep the recorded features in this JSON file")
     args = parser.parse_args(argv)
     sets = {
@@ -230,12 +287,15 @@ def main(argv: list[str] | None = None) -> None:
     calibration = recorded["news"] + recorded["archive2 calibration"]
     learned = cross_validate(calibration)
     listwise = cross_validate_listwise(calibration)
+    lambdamart = cross_validate_lambdamart(calibration) if args.lambdamart else None
     offset = 0
     for name in ("news", "archive2 calibration"):
         rows, part = recorded[name], slice(offset, offset + len(recorded[name]))
         print(report(f"{name}, hand-set", rows, np.array([r.hand for r in rows]), totals[name]))
         print(report(f"{name}, pointwise (5-fold)", rows, learned[part], totals[name]))
         print(report(f"{name}, listwise (5-fold)", rows, listwise[part], totals[name]))
+        if lambdamart is not None:
+            print(report(f"{name}, LambdaMART (5-fold)", rows, lambdamart[part], totals[name]))
         offset += len(rows)
     x, y = matrix(calibration)
     w = fit(x, y)

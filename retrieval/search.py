@@ -52,7 +52,7 @@ class SearchSettings:
     require_latin_terms: bool = True  # an answer must contain the question's Latin words and numbers
     date_boost: float = 0.6
     recency_boost: float = 0.5
-    per_article: int = 3
+    per_article: int = 5  # quotes from one article: its answering paragraph is often its 4th or 5th best
     semantic_weight: float = 20.0  # 0 turns the semantic rerank off
     rerank_depth: int = 20  # lexical candidates reranked by meaning
     vector_candidates: int = 10  # the passages nearest in meaning (stored vectors) join the rerank
