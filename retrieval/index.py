@@ -33,6 +33,7 @@ from .integrity import (
     has_signature,
     indexed_passages,
     manifest_problem,
+    stored_signature,
     tantivy_documents,
     tantivy_problem,
 )
@@ -167,18 +168,17 @@ class CorpusIndex:
         if problem:
             self._wipe(problem)
         signature = json.dumps({"sig": analysis_signature(), "corpus": str(self.corpus_dir)})
-        existing = Manifest(manifest_path) if manifest_path.exists() else None
-        if existing is not None and existing.get_meta("signature") != signature:
-            existing.close()
-            existing = None
+        # Another format or analysis (or another corpus): start afresh, before the manifest's
+        # schema is touched (an older schema may lack what this one indexes).
+        self.rebuilt = not manifest_path.exists() or stored_signature(manifest_path) != signature
+        if manifest_path.exists() and self.rebuilt:
             shutil.rmtree(tantivy_dir, ignore_errors=True)
-            manifest_path.unlink()
-            self.rebuilt = True
-        else:
-            self.rebuilt = existing is None
+            for name in MANIFEST_FILES:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.index_dir / name).unlink()
         tantivy_dir.mkdir(exist_ok=True)
         self.index = tantivy.Index(self.schema, path=str(tantivy_dir), reuse=True)
-        self.manifest = existing or Manifest(manifest_path)
+        self.manifest = Manifest(manifest_path)
         if self.manifest.get_meta("signature") != signature:  # unchanged, the file is not written
             self.manifest.set_meta("signature", signature)
             self.manifest.commit()

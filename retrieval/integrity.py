@@ -201,6 +201,20 @@ def manifest_problem(path: Path, checked: CheckedFiles | None = None) -> str | N
     return None
 
 
+def stored_signature(path: Path) -> str | None:
+    """The signature a manifest was written with (None: no manifest, or none readable), read
+    without touching its schema: a manifest of an older format is discarded, never altered."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'signature'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if row else None
+
+
 def indexed_passages(path: Path) -> int:
     """Passages the manifest says are in the index."""
     try:

@@ -128,6 +128,29 @@ def test_an_undamaged_index_opens_without_a_rebuild(built: Built, tmp_path: Path
     assert_whole(engine, built)
 
 
+def test_an_index_of_an_older_format_is_rebuilt_not_opened(built: Built, tmp_path: Path) -> None:
+    """Upgrading newsqa: a manifest of an earlier schema (format 6 keyed passages by path) is
+    replaced by a fresh build instead of failing on its missing columns."""
+    index = built.copy(tmp_path / "index")
+    manifest = index / "manifest.sqlite"
+    manifest.unlink()
+    db = sqlite3.connect(manifest)
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE files (doc TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha1 TEXT,
+            status TEXT, reason TEXT, body_hash TEXT, day INTEGER, chunks INTEGER);
+        CREATE TABLE passages (hash TEXT, doc TEXT, PRIMARY KEY (hash, doc));
+        INSERT INTO meta VALUES ('signature', '{"sig": "format 6"}');
+        """
+    )
+    db.commit()
+    db.close()
+    engine = Engine(built.corpus, index)
+    assert engine.last_report is not None and engine.last_report.rebuilt
+    assert_whole(engine, built)
+
+
 def test_a_manifest_damaged_while_serving_is_rebuilt_and_answers_go_on(
     built: Built, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
