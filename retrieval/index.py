@@ -134,20 +134,22 @@ class RefreshReport:
 
 def passage_document(doc: str, passage: PreparedPassage, prepared: PreparedFile) -> dict[str, object]:
     """The fields tantivy stores and indexes for one passage."""
-    return {
-        "doc": doc,
-        "chunk": passage.ordinal,
-        "words": passage.words,
-        "grams": passage.grams,
-        "title": passage.title,
-        "passage_hash": passage_term(passage.hash),
-        "vkey": passage.vkey,
-        "day": NO_DATE if prepared.day is None else prepared.day,
-        "text": passage.text.encode(),
-        "heading": passage.heading.encode(),
-        "article_title": prepared.title.encode(),
-        "source": prepared.source.encode(),
-    }
+    return stored_document(
+        {
+            "doc": doc,
+            "chunk": passage.ordinal,
+            "words": passage.words,
+            "grams": passage.grams,
+            "title": passage.title,
+            "passage_hash": passage_term(passage.hash),
+            "vkey": passage.vkey,
+            "day": NO_DATE if prepared.day is None else prepared.day,
+            "text": passage.text,
+            "heading": passage.heading,
+            "article_title": prepared.title,
+            "source": prepared.source,
+        }
+    )
 
 
 class CorpusIndex:

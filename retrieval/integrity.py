@@ -201,43 +201,35 @@ def manifest_problem(path: Path, checked: CheckedFiles | None = None) -> str | N
     return None
 
 
-def stored_signature(path: Path) -> str | None:
-    """The signature a manifest was written with (None: no manifest, or none readable), read
-    without touching its schema: a manifest of an older format is discarded, never altered."""
+def _read_row(path: Path, query: str) -> tuple | None:
+    """The first row of a query on the manifest, opened read-only; None when it has none or
+    cannot be read."""
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = db.execute("SELECT value FROM meta WHERE key = 'signature'").fetchone()
+            return db.execute(query).fetchone()
         finally:
             db.close()
     except sqlite3.DatabaseError:
         return None
+
+
+def stored_signature(path: Path) -> str | None:
+    """The signature a manifest was written with (None: no manifest, or none readable), read
+    without touching its schema: a manifest of an older format is discarded, never altered."""
+    row = _read_row(path, "SELECT value FROM meta WHERE key = 'signature'")
     return row[0] if row else None
 
 
 def indexed_passages(path: Path) -> int:
     """Passages the manifest says are in the index."""
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = db.execute("SELECT COALESCE(SUM(chunks), 0) FROM files WHERE status = 'indexed'").fetchone()
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return 0
-    return int(row[0])
+    row = _read_row(path, "SELECT COALESCE(SUM(chunks), 0) FROM files WHERE status = 'indexed'")
+    return int(row[0]) if row else 0
 
 
 def has_signature(path: Path) -> bool:
     """Does the manifest hold what the manifest of every index holds (its signature)?"""
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT 1 FROM meta WHERE key = 'signature'").fetchone() is not None
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return False
+    return stored_signature(path) is not None
 
 
 def disk_full(error: BaseException, folder: Path) -> bool:
