@@ -64,7 +64,7 @@ def _char_table() -> tuple[np.ndarray, np.ndarray]:
     """Per UTF-16 code unit: its NFKC form, and that form's simplified lower case (`normalise`
     of the character), for characters whose forms are one code unit that nothing around it can
     change; `_UNMAPPED` for the rest (surrogates, ligatures, combining marks, Σ, which lowers by
-    context). Built once per process, in about 0.2 s."""
+    context). Built once per process, in about 0.1 s."""
     table = _traditional_to_simplified()
     nfkc = np.arange(0x10000, dtype=np.uint32)
     final = np.arange(0x10000, dtype=np.uint32)
@@ -81,7 +81,8 @@ def _char_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalise_long(text: str) -> str:
-    """`normalise` by two table lookups: the same result at a quarter of the cost, for indexing.
+    """`normalise` by two table lookups: the same result at a third of the cost (12.2 against
+    36.8 µs a passage), for indexing.
 
     Mapping each character on its own gives NFKC of the whole text when the mapped text is in
     NFKC already, which holds when no mapped character composes with its neighbour or is a
@@ -212,13 +213,6 @@ def _bigrams(entries: list[tuple[tuple[str, ...], str, str]]) -> list[str]:
     """Chinese words join into runs; anything else ends one. Bigrams never cross a run's end."""
     runs = "".join([entry[1] for entry in entries]).split(_RUN_END)
     return [run[i : i + 2] if len(run) > 1 else run for run in runs if run for i in range(max(len(run) - 1, 1))]
-
-
-def _run_bigrams(run: str) -> list[str]:
-    """Overlapping character bigrams of a CJK run; a lone character stands for itself."""
-    if len(run) <= 1:
-        return [run] if run else []
-    return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
 def has_cjk(text: str) -> bool:

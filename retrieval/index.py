@@ -174,10 +174,7 @@ class CorpusIndex:
         # schema is touched (an older schema may lack what this one indexes).
         self.rebuilt = not manifest_path.exists() or stored_signature(manifest_path) != signature
         if manifest_path.exists() and self.rebuilt:
-            shutil.rmtree(tantivy_dir, ignore_errors=True)
-            for name in MANIFEST_FILES:
-                with contextlib.suppress(FileNotFoundError):
-                    (self.index_dir / name).unlink()
+            self._delete_files()
         tantivy_dir.mkdir(exist_ok=True)
         self.index = tantivy.Index(self.schema, path=str(tantivy_dir), reuse=True)
         self.manifest = Manifest(manifest_path)
@@ -210,6 +207,10 @@ class CorpusIndex:
         """Delete a damaged index and manifest (the passage vectors stay: they are keyed by content)."""
         log.warning("index damaged: %s; rebuilding it from the corpus (every article is read again, "
                     "passage vectors are kept)", problem)  # fmt: skip
+        self._delete_files()
+
+    def _delete_files(self) -> None:
+        """Delete the tantivy index and the manifest; the passage vectors stay."""
         shutil.rmtree(self.index_dir / "tantivy", ignore_errors=True)
         for name in MANIFEST_FILES:
             with contextlib.suppress(FileNotFoundError):
