@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> None:
             hits = system.search(question.question, max(news.KS))
             rank = next((i for i, h in enumerate(hits, 1) if news.answers(question, h.doc, h.text)), None)
             query = system.query(question.question)
-            answer = build_answer(question.question, hits[:3], query.words + query.bigrams)
+            weights = system.searcher.word_weights(query.words)
+            answer = build_answer(question.question, hits[:3], query.words + query.bigrams, weights)
             opening = split_sentences(answer.quotes[0].text.strip(ELLIPSIS))[:1] if answer.quotes else []
             lead = answer.lead or "".join(opening)
             rows.append({

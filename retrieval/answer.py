@@ -6,6 +6,7 @@ module decides what is said, never how it looks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +18,9 @@ from .search import Hit
 
 MAX_QUOTE_CHARS = 200  # longer passages are shortened around their best sentences
 ELLIPSIS = "…"
+# The lead comes from the first hit unless a lower one matches the question much better: a
+# sentence of the second hit counts half (measured: docs/quality.md, session 9).
+LEAD_RANK_DISCOUNT = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,12 @@ def _sentence_score(sentence: str, terms: list[str]) -> float:
     return sum(len(term) for term in set(terms) if term in normal)
 
 
+def _weighted_score(normal_sentence: str, word_weights: Mapping[str, float]) -> float:
+    """The share of the question's word weight that a normalised sentence holds."""
+    total = sum(word_weights.values()) or 1.0
+    return sum(weight for word, weight in word_weights.items() if word in normal_sentence) / total
+
+
 def shorten(text: str, terms: list[str], limit: int = MAX_QUOTE_CHARS) -> str:
     """Keep the best-scoring run of whole sentences within limit, marking cuts with …."""
     if len(text) <= limit:
@@ -107,8 +117,11 @@ def shorten(text: str, terms: list[str], limit: int = MAX_QUOTE_CHARS) -> str:
     return prefix + kept + suffix
 
 
-def build_answer(question: str, hits: list[Hit], query_terms: list[str]) -> Answer:
-    """Quote every hit; lead with the single best sentence of the best passages."""
+def build_answer(question: str, hits: list[Hit], query_terms: list[str],
+                 word_weights: Mapping[str, float] | None = None) -> Answer:  # fmt: skip
+    """Quote every hit; lead with the single best sentence of the best passages.
+    `word_weights`: the question's words with their IDF in the archive, so that the lead is the
+    sentence holding its rarest words (瑞幸, 私营), not its commonest (企业, 利润)."""
     if not hits:
         return Answer(question=question, terms=tuple(query_terms))
     quotes = []
@@ -126,7 +139,7 @@ def build_answer(question: str, hits: list[Hit], query_terms: list[str]) -> Answ
                 full_text=hit.text,
             )
         )
-    lead = _best_sentence(hits[:3], query_terms, question)
+    lead = _best_sentence(hits[:3], query_terms, question, word_weights)
     if quotes[0].text.lstrip(ELLIPSIS).startswith(lead):
         lead = ""  # the first quote opens with it: never print the same sentence twice
     return Answer(
@@ -138,10 +151,12 @@ def build_answer(question: str, hits: list[Hit], query_terms: list[str]) -> Answ
     )
 
 
-def _best_sentence(hits: list[Hit], terms: list[str], question: str = "") -> str:
-    """The sentence that matches the most of the question, preferring better-ranked hits and,
-    when the question asks for an amount or a time, sentences that hold one; never a byline,
-    a signature, a photo credit or the title repeated."""
+def _best_sentence(hits: list[Hit], terms: list[str], question: str = "",
+                   word_weights: Mapping[str, float] | None = None) -> str:  # fmt: skip
+    """The sentence that matches the most of the question (by the words' weights when known, else
+    by the matched terms' length), preferring better-ranked hits and, when the question asks for
+    an amount or a time, sentences that hold one; never a byline, a signature, a photo credit or
+    the title repeated."""
     normal_question = normalise(question)
     expected = expected_answer(normal_question)
     best, best_score = "", (False, -1.0)
@@ -151,7 +166,8 @@ def _best_sentence(hits: list[Hit], terms: list[str], question: str = "") -> str
             if not normal.strip() or is_furniture(normal, normalise(hit.title)):
                 continue
             holds = can_hold(normal, expected) and holds_measure(normal, normal_question)
-            score = (holds, _sentence_score(sentence, terms) * (1.0 - 0.15 * rank))
+            matched = _weighted_score(normal, word_weights) if word_weights else _sentence_score(sentence, terms)
+            score = (holds, matched * (1.0 - LEAD_RANK_DISCOUNT * rank))
             if score > best_score:
                 best, best_score = sentence.strip(), score
     return best

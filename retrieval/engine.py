@@ -166,7 +166,7 @@ class Engine:
         `docs`: only from these articles (paths relative to the corpus), e.g. a refresh's new ones."""
         query = self._query(question)
         hits = self.searcher.search(query, k=k, per_article=per_article, latest=latest, docs=docs)
-        return build_answer(question, hits, query.words + query.bigrams)
+        return build_answer(question, hits, query.words + query.bigrams, self.searcher.word_weights(query.words))
 
     def trend(self, keyword: str) -> Trend:
         """Articles matching the keyword (every term of it, analysed as a question) per week or per

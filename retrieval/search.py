@@ -161,6 +161,10 @@ class Searcher:
                 found[(address.segment_ord, address.doc)] = score  # type: ignore[index]
         return found
 
+    def word_weights(self, words: list[str]) -> dict[str, float]:
+        """The IDF of each word in the archive as it is now (what a word tells about a passage)."""
+        return self._weights(self.view.searcher, "words", words)
+
     def _weights(self, searcher: tantivy.Searcher, field_name: str, terms: list[str]) -> dict[str, float]:
         total = max(searcher.num_docs, 1)
         return {term: _idf(searcher.doc_freq(field_name, term), total) for term in dict.fromkeys(terms)}

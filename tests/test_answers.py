@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 from retrieval.answer import build_answer
 from retrieval.engine import Engine
 from retrieval.index import stored_text
 from retrieval.search import Hit
+from tests.conftest import REPOSITORY, embedded_engine
+
+ARCHIVE2_POSTS = REPOSITORY / "eval" / "data" / "archive2" / "posts"
 
 
 def test_meeting_on_april_6_is_quoted_with_its_date(bundled_engine: Engine) -> None:
@@ -114,3 +119,29 @@ def test_the_lead_holds_the_asked_amount_never_a_signature_or_the_title() -> Non
     letter = _hit("全市人民要坚定信心、同心抗疫。中共上海市委 上海市人民政府 2022年3月31日", "致全市人民的一封信")
     answer = build_answer("上海市委的信里说了什么", [letter], ["上海", "市委", "市人民政府", "全市"])
     assert "2022年3月31日" not in answer.lead
+
+
+def test_the_lead_is_the_sentence_with_the_rarest_asked_words(tmp_path: Path) -> None:
+    """Asked what China spent on education, the lead is the 教育支出 sentence, not the revenue one
+    that shares more of the question's common words (2021年, 全国, 财政)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("014_china-fiscal-revenue-2021.md", "069_unemployment-insurance-refunds-2022.md"):
+        shutil.copy2(ARCHIVE2_POSTS / name, corpus / name)
+    engine = embedded_engine(corpus, tmp_path / "index")
+    try:
+        answer = engine.answer("2021年全国财政在教育上花了多少钱？")
+        assert answer.found and answer.quotes[0].doc.startswith("014_")
+        assert "全国教育支出3.76万亿元" in (answer.lead or answer.quotes[0].text), answer.lead
+        answer = engine.answer("2022年1到5月有多少企业拿到了失业保险稳岗返还？")
+        assert "273万户企业获得稳岗资金" in (answer.lead or answer.quotes[0].text), answer.lead
+    finally:
+        engine.close()
+
+
+def test_a_rare_word_outweighs_common_ones_in_the_lead() -> None:
+    passage = "规模以上工业企业实现利润总额79750.1亿元，同比增长38.0%。私营企业实现利润总额24984.3亿元，增长27.9%。"
+    hit = _hit(passage, "1—11月份全国规模以上工业企业利润")
+    weights = {"私营": 6.0, "工业企业": 1.0, "利润": 0.5, "涨": 2.0}
+    answer = build_answer("私营工业企业利润涨了多少？", [hit], list(weights), weights)
+    assert "私营企业" in (answer.lead or answer.quotes[0].text.split("。")[0])
