@@ -54,12 +54,13 @@ class TracingSearcher(Searcher):
     current: news.NewsQuestion | None = None
 
     def _rerank(self, searcher, query: Query, question_vector, head, weights, text_query=None, ranges=None):  # type: ignore[no-untyped-def, override]
-        ranked = super()._rerank(searcher, query, question_vector, head, weights, text_query, ranges)
+        result = super()._rerank(searcher, query, question_vector, head, weights, text_query, ranges)
+        ranked = result[0]
         if self.current is None or not ranked:
-            return ranked
+            return result
         measured = [c.similarity for c in ranked if c.similarity is not None]
         if not measured:
-            return ranked
+            return result
         best_lexical = max(c.lexical for c in ranked) or 1.0
         best_cosine, top_doc = max(measured), ranked[0].passage.doc if ranked[0].passage else ""
         doc_best: dict[str, float] = {}
@@ -102,7 +103,7 @@ class TracingSearcher(Searcher):
             label = news.answers(self.current, passage.doc, stored_text(passage.stored, "text"))
             passes = self._may_answer(query, c, passage, required)
             self.rows.append(Row(self.current.id, features, label, passes, c.score))
-        return ranked
+        return result
 
 
 def window_coverage(text: str, word_weights: dict[str, float], width: int = WINDOW) -> float:

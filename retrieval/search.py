@@ -2,7 +2,9 @@
 
 Ranking: tantivy's best lexical candidates (dates and recency boosting them) are read in
 order; the first `rerank_depth` are reordered by lexical score (scaled to the best one),
-coverage, and the semantic similarity of question and passage (retrieval.semantic).
+coverage, and the semantic similarity of question and passage (retrieval.semantic). A passage
+past them that is picked is scored on the same scale (its closeness taken as the least
+measured), and the hits are returned in score order.
 
 The no-answer rule (Searcher._may_answer): a passage is shown only when it contains the
 question's terms that carry at least `min_coverage` of the question's information, measured
@@ -221,6 +223,7 @@ class Searcher:
             if latest or query.wants_latest:
                 factor *= self._recency_factor(day, view)
             ranked.append(_Candidate(address, score * factor, day))
+        scale = None  # the rerank's (best lexical score, least closeness), to score the rest on its scale
         if latest:
             ranked.sort(key=lambda c: (c.day, c.score), reverse=True)
         else:
@@ -229,7 +232,7 @@ class Searcher:
                 # The best lexical candidates and the passages nearest in meaning, ordered by both.
                 head = ranked[: s.rerank_depth] + [c for c in ranked[s.rerank_depth :] if c.address_key in by_meaning]
                 rest = [c for c in ranked[s.rerank_depth :] if c.address_key not in by_meaning]
-                reranked = self._rerank(searcher, query, question_vector, head, weights, text_query, ranges)
+                reranked, scale = self._rerank(searcher, query, question_vector, head, weights, text_query, ranges)
                 seen = {c.address_key for c in reranked}
                 ranked = reranked + [c for c in rest if c.address_key not in seen]
         # Walk down the ranking and stop at k answers: past the reranked head only those passages' text is read.
@@ -251,9 +254,14 @@ class Searcher:
                 continue
             if names and unnamed(names, passage.haystack, whole):
                 continue
+            if scale is not None and not candidate.reranked:
+                candidate.lexical = candidate.score
+                candidate.score = self._combined(candidate, *scale)
             hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms, candidate.similarity)
             if picker.offer(hit):
                 break
+        if scale is not None:  # one scale for all: a passage past the reranked head may outscore one in it
+            picker.chosen.sort(key=lambda hit: hit.score, reverse=True)
         return picker.chosen
 
     def _may_answer(self, query: Query, candidate: _Candidate, passage: _Passage, required: list[str]) -> bool:
@@ -318,8 +326,10 @@ class Searcher:
 
     def _rerank(self, searcher: tantivy.Searcher, query: Query, question_vector: object, head: list[_Candidate],
                 weights: tuple[dict[str, float], dict[str, float]], text_query: tantivy.Query | None = None,
-                ranges: list[tuple[int, int]] | None = None) -> list[_Candidate]:  # fmt: skip
-        """Order the head of the candidates by lexical score, coverage and meaning together.
+                ranges: list[tuple[int, int]] | None = None,
+                ) -> tuple[list[_Candidate], tuple[float, float] | None]:  # fmt: skip
+        """Order the head of the candidates by lexical score, coverage and meaning together; with
+        the scale it used (the best lexical score, the least closeness), or None if it could not.
 
         A passage with no vector yet (beyond the question's embedding budget) is given the least
         closeness measured in the head: its words still count, its meaning cannot make it sure.
@@ -327,10 +337,10 @@ class Searcher:
         that the paragraph holding the answer can win over the neighbours that share its words.
         """
         if not head or self.scorer is None:
-            return head
+            return head, None
         self._score(searcher, question_vector, head, weights)
         if not any(c.similarity is not None for c in head):
-            return head
+            return head, None
         best = max(c.lexical for c in head) or 1.0
         floor = min(c.similarity for c in head if c.similarity is not None)
         ranked = sorted(head, key=lambda c: self._combined(c, best, floor), reverse=True)
@@ -344,7 +354,8 @@ class Searcher:
                 ranked = sorted(ranked + extra, key=lambda c: self._combined(c, best, floor), reverse=True)
         for candidate in ranked:
             candidate.score = self._combined(candidate, best, floor)
-        return ranked
+            candidate.reranked = True
+        return ranked, (best, floor)
 
     def _score(self, searcher: tantivy.Searcher, question_vector: object, candidates: list[_Candidate],
                weights: tuple[dict[str, float], dict[str, float]]) -> None:  # fmt: skip
@@ -424,6 +435,7 @@ class _Candidate:
     similarity: float | None = None  # known for the reranked head only
     standard: float | None = None  # the similarity's standard score against news in general
     lexical: float = 0.0  # the lexical score (with date boosts) before the rerank combined it with meaning
+    reranked: bool = False  # scored by the rerank (else, past its head, scored on its scale when picked)
 
     @property
     def address_key(self) -> tuple[int, int]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from retrieval.background import Background
 from retrieval.engine import Engine
-from retrieval.search import Searcher
+from retrieval.search import Searcher, SearchSettings
 from retrieval.semantic import SemanticScorer, model_identity
+from tests.conftest import BUNDLED_CORPUS, SEED_VECTORS, copy_corpus
 
 
 def test_question_sharing_few_words_with_the_answer_is_answered(bundled_engine: Engine) -> None:
@@ -91,3 +93,18 @@ def test_questions_asked_at_once_share_model_calls_and_get_their_own_vectors() -
     calls = together.question_calls
     assert np.array_equal(together.question_vector(questions[0]), got[questions[0]])
     assert together.question_calls == calls  # asked again: no model call
+
+
+def test_scores_descend_with_rank_past_the_reranked_head(tmp_path: Path) -> None:
+    """A passage past the few reranked by meaning is scored on the rerank's scale, so that
+    `search --json` never shows a lower-ranked hit with a higher score."""
+    corpus = copy_corpus(tmp_path / "corpus", BUNDLED_CORPUS)
+    engine = Engine(corpus, tmp_path / "index", SearchSettings(rerank_depth=3, vector_candidates=0))
+    engine.seed_vectors(SEED_VECTORS)
+    try:
+        hits = engine.search("上海市委市政府召开全市疫情防控工作会议部署社区封控管理和核酸检测", k=8)
+        assert len(hits) > 3, "the question should reach past the reranked head"
+        scores = [hit.score for hit in hits]
+        assert scores == sorted(scores, reverse=True), scores
+    finally:
+        engine.close()
