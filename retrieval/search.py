@@ -224,6 +224,7 @@ class Searcher:
                 factor *= self._recency_factor(day, view)
             ranked.append(_Candidate(address, score * factor, day))
         scale = None  # the rerank's (best lexical score, least closeness), to score the rest on its scale
+        seen: set[tuple[int, int]] = set()  # the candidates the rerank scored
         if latest:
             ranked.sort(key=lambda c: (c.day, c.score), reverse=True)
         else:
@@ -254,7 +255,7 @@ class Searcher:
                 continue
             if names and unnamed(names, passage.haystack, whole):
                 continue
-            if scale is not None and not candidate.reranked:
+            if scale is not None and candidate.address_key not in seen:
                 candidate.lexical = candidate.score
                 candidate.score = self._combined(candidate, *scale)
             hit = _hit(passage.stored, candidate.score, passage.coverage, passage.terms, candidate.similarity)
@@ -354,7 +355,6 @@ class Searcher:
                 ranked = sorted(ranked + extra, key=lambda c: self._combined(c, best, floor), reverse=True)
         for candidate in ranked:
             candidate.score = self._combined(candidate, best, floor)
-            candidate.reranked = True
         return ranked, (best, floor)
 
     def _score(self, searcher: tantivy.Searcher, question_vector: object, candidates: list[_Candidate],
@@ -435,7 +435,6 @@ class _Candidate:
     similarity: float | None = None  # known for the reranked head only
     standard: float | None = None  # the similarity's standard score against news in general
     lexical: float = 0.0  # the lexical score (with date boosts) before the rerank combined it with meaning
-    reranked: bool = False  # scored by the rerank (else, past its head, scored on its scale when picked)
 
     @property
     def address_key(self) -> tuple[int, int]:
