@@ -14,7 +14,7 @@ from .analyse import normalise, normalise_char
 from .answer_type import can_hold, expected_answer, holds_measure
 from .chunk import split_sentences
 from .furniture import is_furniture
-from .search import Hit
+from .search import Hit, weight_share
 
 MAX_QUOTE_CHARS = 200  # longer passages are shortened around their best sentences
 ELLIPSIS = "…"
@@ -85,12 +85,6 @@ def highlight_spans(text: str, terms: list[str]) -> tuple[tuple[int, int], ...]:
 def _sentence_score(sentence: str, terms: list[str]) -> float:
     normal = normalise(sentence)
     return sum(len(term) for term in set(terms) if term in normal)
-
-
-def _weighted_score(normal_sentence: str, word_weights: Mapping[str, float]) -> float:
-    """The share of the question's word weight that a normalised sentence holds."""
-    total = sum(word_weights.values()) or 1.0
-    return sum(weight for word, weight in word_weights.items() if word in normal_sentence) / total
 
 
 def shorten(text: str, terms: list[str], limit: int = MAX_QUOTE_CHARS) -> str:
@@ -166,7 +160,7 @@ def _best_sentence(hits: list[Hit], terms: list[str], question: str = "",
             if not normal.strip() or is_furniture(normal, normalise(hit.title)):
                 continue
             holds = can_hold(normal, expected) and holds_measure(normal, normal_question)
-            matched = _weighted_score(normal, word_weights) if word_weights else _sentence_score(sentence, terms)
+            matched = weight_share(normal, word_weights) if word_weights else _sentence_score(sentence, terms)
             score = (holds, matched * (1.0 - LEAD_RANK_DISCOUNT * rank))
             if score > best_score:
                 best, best_score = sentence.strip(), score

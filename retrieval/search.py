@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -523,6 +523,12 @@ def _term_pattern(term: str) -> str:
     return "".join(pieces) + re.escape(term[last:])
 
 
+def weight_share(text: str, weights: Mapping[str, float]) -> float:
+    """The share of the terms' total weight (IDF) held by the terms that occur in a normalised text."""
+    total = sum(weights.values())
+    return sum(weight for term, weight in weights.items() if term in text) / total if total else 0.0
+
+
 def _coverage(haystack: str, word_weights: dict[str, float], gram_weights: dict[str, float]) -> tuple[float, list[str]]:
     """Share of the question's IDF mass found in the passage, and the words found."""
     shares = []
@@ -530,8 +536,7 @@ def _coverage(haystack: str, word_weights: dict[str, float], gram_weights: dict[
     if word_weights:
         shares.append(sum(word_weights[t] for t in found_words) / sum(word_weights.values()))
     if gram_weights:
-        found_grams = [gram for gram in gram_weights if gram in haystack]
-        shares.append(sum(gram_weights[g] for g in found_grams) / sum(gram_weights.values()))
+        shares.append(weight_share(haystack, gram_weights))
     return (sum(shares) / len(shares) if shares else 0.0), found_words
 
 
