@@ -36,8 +36,16 @@ def passage_hash(text: str) -> int:
 
 
 def normalised_passage_hash(normal: str) -> int:
-    digest = hashlib.blake2b("".join(normal.split()).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1  # SQLite's integers are signed 64-bit
+    return _hash_value(hashlib.blake2b(_compact(normal), digest_size=8))
+
+
+def _compact(normal: str) -> bytes:
+    """What a passage's identity is computed from: its normal form without white space."""
+    return "".join(normal.split()).encode()
+
+
+def _hash_value(digest: hashlib._Hash) -> int:
+    return int.from_bytes(digest.digest(), "little") >> 1  # SQLite's integers are signed 64-bit
 
 
 @dataclass(frozen=True)
@@ -125,12 +133,16 @@ def prepare_file(task: FileTask, settle_seconds: float = 0.0) -> PreparedFile:
     analyzer = _shared_analyzer()
     prepared.title, prepared.source, prepared.warnings = article.title, article.source, article.warnings
     prepared.day = article.published.toordinal() if article.published else None
-    prepared.body_hash = passage_hash("\n".join(p.text for p in article.paragraphs) or article.title)
+    # The body's identity, fed chunk by chunk: the chunks hold the body's text in order, and white
+    # space does not count, so this is passage_hash of the whole body without normalising it twice.
+    body = hashlib.blake2b(digest_size=8)
     titles: dict[str, str] = {}  # heading -> analysed "title heading": once per article, not per chunk
     for chunk in chunk_article(article):
         if chunk.heading not in titles:
             titles[chunk.heading] = " ".join(analyzer.words(f"{article.title} {chunk.heading}"))
         normal = normalise_long(chunk.text)
+        compact = _compact(normal)
+        body.update(compact)
         words, grams = analyzer.index_fields(normal)
         prepared.passages.append(
             PreparedPassage(
@@ -140,10 +152,11 @@ def prepare_file(task: FileTask, settle_seconds: float = 0.0) -> PreparedFile:
                 words=words,
                 grams=grams,
                 title=titles[chunk.heading],
-                hash=normalised_passage_hash(normal),
+                hash=_hash_value(hashlib.blake2b(compact, digest_size=8)),
                 vkey=passage_key(article.title, chunk.text),
             )
         )
+    prepared.body_hash = _hash_value(body) if prepared.passages else passage_hash(article.title)
     return prepared
 
 
