@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import NamedTuple
 
 from .analyse import Analyzer, normalise_long
 from .chunk import chunk_article
@@ -48,9 +49,9 @@ def _hash_value(digest: hashlib._Hash) -> int:
     return int.from_bytes(digest.digest(), "little") >> 1  # SQLite's integers are signed 64-bit
 
 
-@dataclass(frozen=True)
-class PreparedPassage:
-    """One chunk with its analysed token streams, ready to become a tantivy document."""
+class PreparedPassage(NamedTuple):
+    """One chunk with its analysed token streams, ready to become a tantivy document. A named
+    tuple: made four times faster than a frozen dataclass, and unpickled faster in the parent."""
 
     ordinal: int
     text: str
