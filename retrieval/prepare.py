@@ -213,6 +213,8 @@ def prepare_files(tasks: Iterable[FileTask], settle_seconds: float = 0.0,
     batches = iter([tasks[start : start + TASKS_PER_BATCH] for start in range(0, len(tasks), TASKS_PER_BATCH)])
     # forkserver: workers start clean even when the caller runs threads (the bot does).
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    if os.name == "posix":  # the server loads the analyser once, for every worker (retrieval.worker_start)
+        context.set_forkserver_preload(["retrieval.worker_start"])
     with ProcessPoolExecutor(workers, context, initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
         # A bounded window of batches in flight: memory stays flat however large the corpus.
         ahead = FILES_IN_FLIGHT // TASKS_PER_BATCH * workers
