@@ -1,4 +1,4 @@
-/* The `words` and `grams` fields of a passage from its analysed pieces, in one pass.
+/* The per-passage loops of indexing in C: the `words` and `grams` fields, and normalisation by table.
  *
  * `index_fields(entries)` takes the analyser's entries for a passage, tuples of (indexed words,
  * part of a Chinese run or "|" for a run's end, the indexed words joined by spaces), and returns
@@ -76,17 +76,11 @@ static int append_text(Buffer *buffer, PyObject *text) {
     return 0;
 }
 
-static PyObject *index_fields(PyObject *module, PyObject *entries) {
-    (void)module;
-    if (!PyList_Check(entries)) {
-        PyErr_SetString(PyExc_TypeError, "index_fields expects a list of entries");
-        return NULL;
-    }
+static PyObject *fields_from(PyObject *const *entries, Py_ssize_t count) {
     Buffer words = {0}, run = {0}, grams = {0};
     PyObject *result = NULL;
-    Py_ssize_t count = PyList_GET_SIZE(entries);
     for (Py_ssize_t index = 0; index < count; index++) {
-        PyObject *entry = PyList_GET_ITEM(entries, index);
+        PyObject *entry = entries[index];
         if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) < 3) {
             PyErr_SetString(PyExc_TypeError, "an entry is a tuple (words, run part, joined words)");
             goto done;
@@ -147,8 +141,84 @@ done:
     return result;
 }
 
+static PyObject *index_fields(PyObject *module, PyObject *entries) {
+    (void)module;
+    if (!PyList_Check(entries)) {
+        PyErr_SetString(PyExc_TypeError, "index_fields expects a list of entries");
+        return NULL;
+    }
+    return fields_from(((PyListObject *)entries)->ob_item, PyList_GET_SIZE(entries));
+}
+
+/* `cached_fields(pieces, cache)`: `index_fields` of the cache's entry for each piece, or None when a
+ * piece has no entry yet (the analyser then describes it and calls `index_fields`). */
+static PyObject *cached_fields(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 2 || !PyList_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "cached_fields expects (list of pieces, dict)");
+        return NULL;
+    }
+    PyObject *pieces = args[0], *cache = args[1];
+    Py_ssize_t count = PyList_GET_SIZE(pieces);
+    PyObject **entries = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(PyObject *));
+    if (entries == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *entry = PyDict_GetItemWithError(cache, PyList_GET_ITEM(pieces, i));  /* borrowed */
+        if (entry == NULL) {
+            PyMem_Free(entries);
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+            Py_RETURN_NONE;
+        }
+        entries[i] = entry;
+    }
+    PyObject *result = fields_from(entries, count);
+    PyMem_Free(entries);
+    return result;
+}
+
+/* `map_units(text, table)`: each character of `text` through `table` (65,536 native-endian uint16,
+ * retrieval.analyse._char_table composed), or None when a character is beyond the BMP or maps to
+ * 0xFFFF (then only the general normalisation is right). */
+static PyObject *map_units(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyBytes_Check(args[1]) ||
+        PyBytes_GET_SIZE(args[1]) != 65536 * (Py_ssize_t)sizeof(Py_UCS2)) {
+        PyErr_SetString(PyExc_TypeError, "map_units expects (str, bytes of 65,536 uint16)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    const Py_UCS2 *table = (const Py_UCS2 *)PyBytes_AS_STRING(args[1]);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_4BYTE_KIND) {
+        Py_RETURN_NONE;  /* holds a character beyond the BMP */
+    }
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS2 *mapped = PyMem_Malloc((size_t)(length ? length : 1) * sizeof(Py_UCS2));
+    if (mapped == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS2 unit = table[PyUnicode_READ(kind, data, i)];
+        if (unit == 0xFFFF) {
+            PyMem_Free(mapped);
+            Py_RETURN_NONE;
+        }
+        mapped[i] = unit;
+    }
+    PyObject *result = PyUnicode_FromKindAndData(PyUnicode_2BYTE_KIND, mapped, length);
+    PyMem_Free(mapped);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"index_fields", index_fields, METH_O, "(words, grams) fields of a passage from the analyser's entries."},
+    {"cached_fields", (PyCFunction)(void (*)(void))cached_fields, METH_FASTCALL, "index_fields through a cache."},
+    {"map_units", (PyCFunction)(void (*)(void))map_units, METH_FASTCALL, "Characters mapped through a table."},
     {NULL, NULL, 0, NULL},
 };
 
