@@ -37,12 +37,16 @@ def passage_hash(text: str) -> int:
 
 
 def normalised_passage_hash(normal: str) -> int:
-    return _hash_value(hashlib.blake2b(_compact(normal), digest_size=8))
+    return _compact_hash(_compact(normal))
 
 
 def _compact(normal: str) -> bytes:
     """What a passage's identity is computed from: its normal form without white space."""
     return "".join(normal.split()).encode()
+
+
+def _compact_hash(compact: bytes) -> int:
+    return _hash_value(hashlib.blake2b(compact, digest_size=8))
 
 
 def _hash_value(digest: hashlib._Hash) -> int:
@@ -153,7 +157,7 @@ def prepare_file(task: FileTask, settle_seconds: float = 0.0) -> PreparedFile:
                 words=words,
                 grams=grams,
                 title=titles[chunk.heading],
-                hash=_hash_value(hashlib.blake2b(compact, digest_size=8)),
+                hash=_compact_hash(compact),
                 vkey=passage_key(article.title, chunk.text),
             )
         )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import gc
 
-from .analyse import _char_table
+from .analyse import _composed_table
 from .prepare import _shared_analyzer
 
-_char_table()
+_composed_table()
 _shared_analyzer().index_fields("预热")
 gc.freeze()  # what is loaded here stays shared with the workers, and their collector skips it
 # Preparing a file makes thousands of short-lived objects and no cycles worth chasing often: the

@@ -21,7 +21,7 @@ _SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
 # A plain scalar that YAML reads as written: no indicator first, no ": " or " #" inside.
 _PLAIN_SCALAR = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#]|:(?=\S)|(?<=\S)#)*")
 _UNUSUAL = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "\n---", "\n...")  # or a lone \r: left to YAML
-_STR, _BOOL, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
 _NOT_PLAIN = object()
 # YAML's implicit types of a plain scalar, by its first character (as yaml.resolver.Resolver.resolve).
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
