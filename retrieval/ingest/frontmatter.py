@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import lru_cache
 
 import yaml
 
@@ -90,15 +90,15 @@ def _scalar(text: str) -> object:
     return text
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: keys come from whatever files the archive holds
 def _is_plain_key(key: str) -> bool:
     """YAML reads this key as the string it is (not `true`, `null`…)."""
     return _scalar(key) == key
 
 
 def _plain_front_matter(block: str) -> dict[str, object] | None:
-    """Front matter made only of `key: scalar` lines and `- scalar` lists, read as YAML reads it,
-    ten times faster; None for anything else, which YAML then parses."""
+    """Front matter made only of `key: scalar` lines and `- scalar` lists, read as YAML reads it
+    (26 µs a file against PyYAML's 60); None for anything else, which YAML then parses."""
     if any(mark in block for mark in _UNUSUAL) or block.count("\r") != block.count("\r\n"):
         return None
     if block.startswith(("---", "...")) or yaml.reader.Reader.NON_PRINTABLE.search(block):
