@@ -34,7 +34,7 @@ from retrieval.index import stored_text
 from retrieval.semantic import SemanticScorer, passage_text
 
 from . import cmrc, news
-from .ranker import Row, TracingSearcher, _ranks, fit_listwise, listwise_scores
+from .ranker import Row, TracingSearcher, fit_listwise, fit_softmax, listwise_scores, tops
 from .system import NewsqaSystem
 
 CACHE = Path("/tmp/newsqa-interaction")
@@ -125,20 +125,6 @@ def cmrc_sentences() -> tuple[list[np.ndarray], list[np.ndarray]]:
     return xs, ys
 
 
-def fit_softmax(groups: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 400, rate: float = 0.5,
-                start: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-    """Weights of a softmax over each group's rows maximising the positives' share (no scaling)."""
-    w = np.zeros(groups[0][0].shape[1]) if start is None else start.copy()
-    for _ in range(steps):
-        gradient = l2 * (w - (start if start is not None else 0.0))
-        for x, y in groups:
-            s = x @ w
-            p = np.exp(s - s.max())
-            gradient += x.T @ (p / p.sum() - y / y.sum())
-        w -= rate * gradient / len(groups)
-    return w
-
-
 READERS = ((0.01, 5.0), (0.001, 20.0))  # (L2 penalty towards the cosine, step size) of the CMRC reader
 
 
@@ -216,15 +202,12 @@ def listwise_with_products(rows: list[Row], products: np.ndarray, train: np.ndar
             groups.setdefault(r.question, []).append(i)
     data = [(x[g], np.array([float(rows[i].label) for i in g])) for g in groups.values()]
     data = [(a, b) for a, b in data if b.any()]
-    w = fit_softmax(data, l2, steps=300)
+    w = fit_softmax(data, l2, steps=300, rate=0.5)
     return x @ w
 
 
 def top(rows: list[Row], scores: np.ndarray, total: int) -> str:
-    ranks = _ranks(rows, scores)
-    top1 = sum(1 for r in ranks.values() if r == 1) / total
-    top3 = sum(1 for r in ranks.values() if r and r <= 3) / total
-    return f"{top1:.1%} / {top3:.1%}"
+    return "{:.1%} / {:.1%}".format(*tops(rows, scores, total))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -166,15 +166,23 @@ def fit_listwise(rows: list[Row], l2: float = 0.1, steps: int = 300, rate: float
     every = np.concatenate([x for x, _ in data])
     mean, scale = every.mean(0), every.std(0) + 1e-9
     data = [((x - mean) / scale, y) for x, y in data]
-    w = np.zeros(every.shape[1])
+    return fit_softmax(data, l2, steps, rate), mean, scale
+
+
+def fit_softmax(groups: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int, rate: float,
+                start: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Weights of a softmax over each group's rows that maximise the share of its positives, by
+    gradient descent from `start` (zeros by default) with an L2 penalty towards it."""
+    origin = np.zeros(groups[0][0].shape[1]) if start is None else start
+    w = origin.copy()
     for _ in range(steps):
-        gradient = l2 * w
-        for x, y in data:
+        gradient = l2 * (w - origin)
+        for x, y in groups:
             s = x @ w
             p = np.exp(s - s.max())
             gradient += x.T @ (p / p.sum() - y / y.sum())
-        w -= rate * gradient / len(data)
-    return w, mean, scale
+        w -= rate * gradient / len(groups)
+    return w
 
 
 def _listwise_x(rows: list[Row]) -> np.ndarray:
@@ -235,10 +243,17 @@ def _ranks(rows: list[Row], scores: np.ndarray) -> dict[str, int | None]:
     return ranks
 
 
-def report(name: str, rows: list[Row], scores: np.ndarray, total: int) -> str:
+def tops(rows: list[Row], scores: np.ndarray, total: int) -> tuple[float, float]:
+    """Top-1 and top-3: the share of the `total` questions whose first answering candidate, among
+    those that pass the no-answer rule, is first (within the first three) by `scores`."""
     ranks = _ranks(rows, scores)
     top1 = sum(1 for r in ranks.values() if r == 1) / total
     top3 = sum(1 for r in ranks.values() if r and r <= 3) / total
+    return top1, top3
+
+
+def report(name: str, rows: list[Row], scores: np.ndarray, total: int) -> str:
+    top1, top3 = tops(rows, scores, total)
     return f"{name}: top-1 {top1:.1%}, top-3 {top3:.1%} (passage ranks within the reranked candidates)"
 
 
