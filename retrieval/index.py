@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import tantivy
 
 from .analyse import ANALYSIS_DATA, Analyzer
-from .ingest.scan import corpus_stats, scan_corpus
+from .ingest.scan import corpus_fingerprint, corpus_stats, scan_corpus
 from .integrity import (
     CHECKED_FILE,
     CheckedFiles,
@@ -37,7 +37,7 @@ from .integrity import (
     tantivy_documents,
     tantivy_problem,
 )
-from .manifest import NO_DATE, Manifest
+from .manifest import NO_DATE, Manifest, fingerprint_text
 from .model import SkippedFile
 
 if TYPE_CHECKING:
@@ -229,8 +229,22 @@ class CorpusIndex:
         self._open()
 
     def is_stale(self) -> bool:
-        """True when any corpus file is new, changed or removed since the last refresh."""
+        """True when any corpus file is new, changed or removed since the last refresh.
+
+        By fingerprint where the last refresh ran to its end and the C part is built (one pass
+        over the folder, one row of the manifest; two different listings share one with odds of
+        about 2**-64), else file by file against the manifest."""
+        matches = self._fingerprint_matches()
+        if matches is not None:
+            return not matches
         return corpus_stats(self.corpus_dir) != self.manifest.stats()
+
+    def _fingerprint_matches(self) -> bool | None:
+        """Whether the folder's fingerprint is the one the last whole refresh recorded; None when
+        there is none to compare (no C part, or a refresh that did not end)."""
+        recorded = self.manifest.fingerprint()
+        found = corpus_fingerprint(self.corpus_dir) if recorded else None
+        return None if found is None else fingerprint_text(found) == recorded
 
     def refresh(self, progress: Progress | None = None, settle_seconds: float = 0.0,
                 checkpoint_passages: int = CHECKPOINT_PASSAGES) -> RefreshReport:  # fmt: skip
@@ -239,8 +253,12 @@ class CorpusIndex:
         Work is committed every `checkpoint_passages` passages: a build that is killed leaves
         a searchable index of what it did, and the next refresh continues from there.
         `settle_seconds`: files modified more recently than this are left for a later pass.
+        When the folder's fingerprint is the one the last refresh recorded at its end, nothing is
+        read or written.
         """
         try:
+            if not self.rebuilt and self._fingerprint_matches():  # nothing to read, write or merge
+                return RefreshReport(unchanged=self.manifest.count_files(), skipped=self.manifest.skipped())
             return self._refresh(progress, settle_seconds, checkpoint_passages)
         except Exception as error:
             self._abandon()
@@ -278,6 +296,7 @@ class CorpusIndex:
         from .prepare import FileTask, prepare_file, prepare_files  # the parsers load only when files change
 
         report = RefreshReport(rebuilt=self.rebuilt)
+        self.manifest.forget_fingerprint()  # committed with the first checkpoint, recorded again at the end
         known = self.manifest.files()
         present = scan_corpus(self.corpus_dir)
         writer = self._new_writer()
@@ -312,6 +331,7 @@ class CorpusIndex:
                 prepared = prepare_file(FileTask(doc, present[doc][0]), settle_seconds)
                 self._apply(writer, prepared, doc_known=doc in known, report=report, requeue=requeue)
         self._drop_boilerplate(writer, report)
+        self.manifest.record_fingerprint()
         self._commit(writer)
         report.skipped = self.manifest.skipped()
         self.rebuilt = False

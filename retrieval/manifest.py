@@ -6,9 +6,11 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from .ingest.scan import rows_fingerprint
 from .model import SkippedFile
 
 NO_DATE = -1  # the day number of an article whose date is unknown
+FINGERPRINT = "corpus_fingerprint"  # meta key: the files table's fingerprint, as the last whole refresh left it
 
 
 class Manifest:
@@ -44,6 +46,21 @@ class Manifest:
     def stats(self) -> dict[str, tuple[int, int]]:
         """doc -> (size, mtime_ns) of every file recorded."""
         return {doc: (size, mtime) for doc, size, mtime in self.db.execute("SELECT doc, size, mtime_ns FROM files")}
+
+    def fingerprint(self) -> str | None:
+        """The fingerprint the last refresh that ran to its end recorded, or None."""
+        return self.get_meta(FINGERPRINT)
+
+    def record_fingerprint(self) -> None:
+        """Record the files table's fingerprint (retrieval.ingest.scan): the corpus as this refresh
+        leaves it indexed. Nothing is recorded where the C part is not built."""
+        found = rows_fingerprint(self.db.execute("SELECT doc, size, mtime_ns FROM files"))
+        if found is not None:
+            self.set_meta(FINGERPRINT, fingerprint_text(found))
+
+    def forget_fingerprint(self) -> None:
+        """A refresh begins: until it ends, the recorded fingerprint no longer says what is indexed."""
+        self.db.execute("DELETE FROM meta WHERE key = ?", (FINGERPRINT,))
 
     def touch(self, doc: str, stat: tuple[int, int]) -> None:
         """The file's bytes are unchanged: remember its new size and mtime only."""
@@ -97,6 +114,9 @@ class Manifest:
         rows = self.db.execute("SELECT day FROM files WHERE status = 'indexed' AND day != ?", (NO_DATE,))
         return [row[0] for row in rows]
 
+    def count_files(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+
     def count(self, status: str) -> int:
         return self.db.execute("SELECT COUNT(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
 
@@ -105,3 +125,8 @@ class Manifest:
 
     def close(self) -> None:
         self.db.close()
+
+
+def fingerprint_text(found: tuple[int, int]) -> str:
+    """A fingerprint as the meta table keeps it."""
+    return f"{found[0]}:{found[1]}"

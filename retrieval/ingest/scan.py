@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+try:  # built by setup.py where a C compiler is found (retrieval/ingest/_scan.c)
+    from ._scan import corpus_fingerprint as _corpus_fingerprint
+    from ._scan import rows_fingerprint as _rows_fingerprint
+except ImportError:  # pragma: no cover - exercised on machines without a compiler
+    _corpus_fingerprint = _rows_fingerprint = None
+
+Fingerprint = tuple[int, int]  # (files, digest): see retrieval/ingest/_scan.c
 
 
 def _walk(corpus_root: Path) -> Iterator[tuple[str, str, tuple[int, int]]]:
@@ -42,3 +50,14 @@ def corpus_stats(corpus_root: Path) -> dict[str, tuple[int, int]]:
     """doc -> (size, mtime_ns) of every file, unordered: the staleness check of every start,
     one stat per file and no paths kept."""
     return {doc: stat for doc, _, stat in _walk(corpus_root)}
+
+
+def corpus_fingerprint(corpus_root: Path) -> Fingerprint | None:
+    """The folder's fingerprint (the files `_walk` finds, their sizes and mtimes) in one C pass,
+    about a third of the cost of `corpus_stats` alone; None where the C part is not built."""
+    return None if _corpus_fingerprint is None else _corpus_fingerprint(str(corpus_root))
+
+
+def rows_fingerprint(rows: Iterable[tuple[str, int, int]]) -> Fingerprint | None:
+    """The same fingerprint from (doc, size, mtime_ns) rows; None where the C part is not built."""
+    return None if _rows_fingerprint is None else _rows_fingerprint(rows)
