@@ -34,7 +34,7 @@ from retrieval.index import stored_text
 from retrieval.semantic import SemanticScorer, passage_text
 
 from . import cmrc, news
-from .ranker import Row, TracingSearcher, fit_listwise, fit_softmax, listwise_scores, tops
+from .ranker import Row, TracingSearcher, fit_listwise, fit_softmax, folds_of, listwise_scores, tops
 from .system import NewsqaSystem
 
 CACHE = Path("/tmp/newsqa-interaction")
@@ -182,12 +182,6 @@ def _sentence_vectors(texts: list[str]) -> dict[str, np.ndarray]:
         CACHE.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps(known))
     return known
-
-
-def folds_of(rows: list[Row], folds: int = 5) -> np.ndarray:
-    questions = sorted({r.question for r in rows})
-    fold_of = {q: i % folds for i, q in enumerate(questions)}
-    return np.array([fold_of[r.question] for r in rows])
 
 
 def listwise_with_products(rows: list[Row], products: np.ndarray, train: np.ndarray, l2: float) -> np.ndarray:

@@ -194,13 +194,20 @@ def listwise_scores(rows: list[Row], model: tuple[np.ndarray, ...]) -> np.ndarra
     return ((_listwise_x(rows) - mean) / scale) @ w if rows else np.zeros(0)
 
 
-def cross_validate_listwise(rows: list[Row], folds: int = 5) -> np.ndarray:
+def folds_of(rows: list[Row], folds: int = 5) -> np.ndarray:
+    """Each row's fold: the questions in sorted order dealt round the folds, so that all the
+    candidates of one question share a fold."""
     questions = sorted({r.question for r in rows})
     fold_of = {q: i % folds for i, q in enumerate(questions)}
+    return np.array([fold_of[r.question] for r in rows])
+
+
+def cross_validate_listwise(rows: list[Row], folds: int = 5) -> np.ndarray:
+    fold_of = folds_of(rows, folds)
     scores = np.zeros(len(rows))
     for fold in range(folds):
-        model = fit_listwise([r for r in rows if fold_of[r.question] != fold])
-        test = [i for i, r in enumerate(rows) if fold_of[r.question] == fold]
+        model = fit_listwise([r for r, f in zip(rows, fold_of, strict=True) if f != fold])
+        test = [i for i, f in enumerate(fold_of) if f == fold]
         scores[test] = listwise_scores([rows[i] for i in test], model)
     return scores
 
@@ -210,14 +217,13 @@ def cross_validate_lambdamart(rows: list[Row], folds: int = 5) -> np.ndarray:
     candidates, grouped by question. LightGBM is not a dependency: `pip install lightgbm` to run it."""
     import lightgbm
 
-    questions = sorted({r.question for r in rows})
-    fold_of = {q: i % folds for i, q in enumerate(questions)}
+    fold_of = folds_of(rows, folds)
     x = np.array([[*r.features, r.hand] for r in rows])
     scores = np.zeros(len(rows))
     params = {"objective": "lambdarank", "num_leaves": 4, "min_data_in_leaf": 10, "learning_rate": 0.05,
               "lambda_l2": 1.0, "verbosity": -1, "seed": 0}  # fmt: skip
     for fold in range(folds):
-        train = [i for i, r in enumerate(rows) if fold_of[r.question] != fold and r.passes]
+        train = [i for i, r in enumerate(rows) if fold_of[i] != fold and r.passes]
         groups: dict[str, int] = {}
         for i in train:
             groups[rows[i].question] = groups.get(rows[i].question, 0) + 1
@@ -225,7 +231,7 @@ def cross_validate_lambdamart(rows: list[Row], folds: int = 5) -> np.ndarray:
         labels = np.array([float(rows[i].label) for i in train])
         data = lightgbm.Dataset(x[train], labels, group=list(groups.values()), feature_name=[*FEATURES, "hand"])
         model = lightgbm.train(params, data, 100)
-        test = [i for i, r in enumerate(rows) if fold_of[r.question] == fold]
+        test = [i for i, f in enumerate(fold_of) if f == fold]
         scores[test] = model.predict(x[test])
     return scores
 
@@ -263,12 +269,11 @@ def matrix(rows: list[Row]) -> tuple[np.ndarray, np.ndarray]:
 
 def cross_validate(rows: list[Row], folds: int = 5) -> np.ndarray:
     """Learned scores for every row, each from a model fitted without its question."""
-    questions = sorted({r.question for r in rows})
-    fold_of = {q: i % folds for i, q in enumerate(questions)}
+    fold_of = folds_of(rows, folds)
     scores = np.zeros(len(rows))
     x, y = matrix(rows)
     for fold in range(folds):
-        train = np.array([fold_of[r.question] != fold for r in rows])
+        train = fold_of != fold
         w = fit(x[train], y[train])
         test = ~train
         scores[test] = np.hstack([x[test], np.ones((test.sum(), 1))]) @ w

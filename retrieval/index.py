@@ -258,7 +258,7 @@ class CorpusIndex:
         """
         try:
             if not self.rebuilt and self._fingerprint_matches():  # nothing to read, write or merge
-                return RefreshReport(unchanged=self.manifest.count_files(), skipped=self.manifest.skipped())
+                return RefreshReport(unchanged=self.manifest.count(), skipped=self.manifest.skipped())
             return self._refresh(progress, settle_seconds, checkpoint_passages)
         except Exception as error:
             self._abandon()

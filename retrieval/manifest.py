@@ -45,7 +45,11 @@ class Manifest:
 
     def stats(self) -> dict[str, tuple[int, int]]:
         """doc -> (size, mtime_ns) of every file recorded."""
-        return {doc: (size, mtime) for doc, size, mtime in self.db.execute("SELECT doc, size, mtime_ns FROM files")}
+        return {doc: (size, mtime) for doc, size, mtime in self._file_stats()}
+
+    def _file_stats(self) -> sqlite3.Cursor:
+        """(doc, size, mtime_ns) of every file recorded."""
+        return self.db.execute("SELECT doc, size, mtime_ns FROM files")
 
     def fingerprint(self) -> str | None:
         """The fingerprint the last refresh that ran to its end recorded, or None."""
@@ -54,7 +58,7 @@ class Manifest:
     def record_fingerprint(self) -> None:
         """Record the files table's fingerprint (retrieval.ingest.scan): the corpus as this refresh
         leaves it indexed. Nothing is recorded where the C part is not built."""
-        found = rows_fingerprint(self.db.execute("SELECT doc, size, mtime_ns FROM files"))
+        found = rows_fingerprint(self._file_stats())
         if found is not None:
             self.set_meta(FINGERPRINT, fingerprint_text(found))
 
@@ -114,10 +118,10 @@ class Manifest:
         rows = self.db.execute("SELECT day FROM files WHERE status = 'indexed' AND day != ?", (NO_DATE,))
         return [row[0] for row in rows]
 
-    def count_files(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-
-    def count(self, status: str) -> int:
+    def count(self, status: str | None = None) -> int:
+        """Files recorded with this status, or all of them."""
+        if status is None:
+            return self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
         return self.db.execute("SELECT COUNT(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
 
     def commit(self) -> None:
