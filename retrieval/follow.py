@@ -10,11 +10,14 @@ swapped in. Files still being written are left for the next pass, which comes so
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from .index import RefreshReport
+
+_FIGURES = re.compile(r"\d+")
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ class CorpusFollower:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._failure = ""  # the last failure's log line, until a pass succeeds
+        self._failure = ""  # the last failure's kind (its line, figures left out), until a pass succeeds
         self.passes = 0
 
     def start(self) -> None:
@@ -80,9 +83,11 @@ class CorpusFollower:
             report = self.refresh(SETTLE_SECONDS)
         except Exception as error:  # a full disk, a vanished folder: log, keep serving, try again later
             line = f"refresh failed, still serving the previous index: {error}; trying again in {self.interval:.0f} s"
-            if line != self._failure:  # the same failure pass after pass is said once
+            # The same failure pass after pass is said once, though its figures move (the MB free).
+            kind = _FIGURES.sub("#", line)
+            if kind != self._failure:
                 log.error("%s", line)
-            self._failure = line
+            self._failure = kind
             return False
         if self._failure:
             log.info("refresh works again")

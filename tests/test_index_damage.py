@@ -24,6 +24,9 @@ import pytest
 
 from retrieval.embedder import VECTORS_DIR, plan
 from retrieval.engine import Engine
+from retrieval.follow import CorpusFollower
+from retrieval.index import RefreshReport
+from retrieval.integrity import DiskFull
 from retrieval.manifest import Manifest
 from retrieval.semantic import model_identity
 from retrieval.vector_index import VectorIndex
@@ -275,6 +278,25 @@ def test_a_full_disk_during_a_refresh_keeps_the_previous_index(built: Built, tmp
     assert not damage_lines(caplog, "damaged")  # the half-done refresh left nothing inconsistent
     reopened = Engine(corpus, index)
     assert reopened.last_report is None and reopened.stats().articles == built.articles + 1
+
+
+def test_a_failure_that_repeats_with_other_figures_is_said_once(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    errors = [DiskFull(f"the disk holding {tmp_path} is full ({free} MB free)") for free in (3, 2, 3, 4)]
+    errors.append(PermissionError(f"permission denied: {tmp_path}"))
+
+    def refresh(_: float) -> RefreshReport:
+        if errors:
+            raise errors.pop(0)
+        return RefreshReport()
+
+    follower = CorpusFollower(tmp_path, refresh, interval=60)
+    caplog.set_level(logging.INFO)
+    for _ in range(6):
+        follower._pass()
+    said = [record.getMessage() for record in damage_lines(caplog, "refresh failed")]
+    assert len(said) == 2 and "(3 MB free)" in said[0] and "permission denied" in said[1]
+    assert damage_lines(caplog, "refresh works again")
 
 
 # In a user namespace (no root needed), the index on a 2 MB tmpfs that a filler file fills up.
